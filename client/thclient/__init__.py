@@ -1,0 +1,1 @@
+"""thclient: the Python client for Treeherder's REST API."""
