@@ -1,0 +1,166 @@
+"""Error-line extraction: upstream's expected outputs for every fixture log, plus the rules."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from treeherder.logs.errors import ErrorLineCollector, is_error_line, strip_taskcluster_prefix
+from treeherder.logs.parser import LogParser, parse_error_lines, parse_log_bytes, parse_log_file
+
+LOGVIEW_NAMES = [
+    "asan_too_large",
+    "build-fail",
+    "crashtest-timeout",
+    "mochitest-crash",
+    "mochitest-end",
+    "mochitest-fail",
+    "reftest-fail",
+    "reftest-timeout",
+    "taskcluster-only",
+    "taskcluster-timeout",
+    "xpcshell-crash",
+]
+
+
+def _expected(shared_fixtures: Path, name: str) -> dict:
+    return json.loads((shared_fixtures / "logs" / f"{name}.logview.json").read_text())
+
+
+@pytest.mark.parametrize("name", LOGVIEW_NAMES)
+def test_fixture_log_gives_upstream_error_lines(shared_fixtures: Path, name: str) -> None:
+    expected = _expected(shared_fixtures, name)
+    with open(shared_fixtures / "logs" / f"{name}.log.gz", "rb") as fh:
+        result = parse_log_file(fh)
+    assert result.summary(expected["logurl"]) == expected
+
+
+@pytest.mark.parametrize("name", ["mochitest-end", "xpcshell-crash", "taskcluster-timeout", "crashtest-timeout"])
+def test_reference_path_and_regex_fallback_agree_with_upstream(shared_fixtures: Path, name: str) -> None:
+    expected = _expected(shared_fixtures, name)["errors"]
+    raw = gzip.decompress((shared_fixtures / "logs" / f"{name}.log.gz").read_bytes())
+    assert [e.as_dict() for e in parse_error_lines(raw.splitlines())] == expected
+    parser = LogParser(use_re2=False)
+    parser.feed(raw)
+    assert [e.as_dict() for e in parser.finish().errors] == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected_lines"),
+    [
+        ("mozilla-central-macosx64-debug-bm65-build1-build15.txt.gz", [25424, 47627, 47840]),
+        ("mozilla-inbound_panda_android_test-crashtest-bm43-tests1-panda-build591.txt.gz", []),
+        ("geckodriver-sigining-mac.txt.gz", []),
+    ],
+)
+def test_other_fixture_logs(shared_fixtures: Path, name: str, expected_lines: list[int]) -> None:
+    with open(shared_fixtures / "logs" / name, "rb") as fh:
+        result = parse_log_file(fh)
+    assert [e.linenumber for e in result.errors] == expected_lines
+
+
+def test_line_count_matches_splitlines(shared_fixtures: Path) -> None:
+    raw = gzip.decompress((shared_fixtures / "logs" / "reftest-fail.log.gz").read_bytes())
+    assert parse_log_bytes(raw).line_count == len(raw.splitlines())
+
+
+def _random_log(rng: random.Random) -> bytes:
+    pieces = [
+        b"plain line",
+        b"10:01:02     INFO - TEST-UNEXPECTED-FAIL | a.html | boom",
+        b"10:01:02    ERROR - Return code: 1",
+        b"TEST-INFO | foo",
+        b"make[2]: *** [all] Error 2",
+        b"[taskcluster 2025-02-27T10:00:00.000Z] Worker",
+        b"[task 2025-02-27T10:01:02.345Z] RuntimeError: bad",
+        b"caf\xc3\xa9 \xff\xfe fatal error here",
+        b"",
+        b"x" * 600 + b" PROCESS-CRASH",
+    ]
+    breaks = [b"\n", b"\r\n", b"\r"]
+    return b"".join(rng.choice(pieces) + rng.choice(breaks) for _ in range(400)) + rng.choice([b"", b"tail Error: x"])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fast_path_matches_reference_path_on_any_chunking(seed: int) -> None:
+    rng = random.Random(seed)
+    data = _random_log(rng)
+    reference = parse_error_lines(data.splitlines(), max_errors=10_000)
+    for use_re2 in (True, False):
+        parser = LogParser(max_errors=10_000, use_re2=use_re2)
+        pos = 0
+        while pos < len(data):
+            step = rng.choice([1, 2, 3, 7, 50, 4096])
+            parser.feed(data[pos : pos + step])
+            pos += step
+        result = parser.finish()
+        assert result.errors == reference
+        assert result.line_count == len(data.splitlines())
+
+
+def test_line_breaks_and_zero_based_numbers() -> None:
+    data = b"ok\r\nabort: one\rok\nabort: two\n\nabort: three"
+    assert [(e.linenumber, e.line) for e in parse_log_bytes(data).errors] == [
+        (1, "abort: one"),
+        (3, "abort: two"),
+        (5, "abort: three"),
+    ]
+
+
+def test_rules_from_reference_examples() -> None:
+    assert is_error_line("10:01:02    ERROR - Return code: 1")
+    assert is_error_line("make[2]: *** [all] Error 2")
+    assert is_error_line("10:01:02     INFO - TEST-UNEXPECTED-FAIL | dom/a.html | got 1")
+    assert not is_error_line("TEST-INFO | foo")
+    assert not is_error_line("TEST-PASS | TEST-UNEXPECTED-FAIL")
+    assert not is_error_line("10:01:02     INFO - TEST-UNEXPECTED-WARNING | x")
+    assert not is_error_line("some non-fatal error happened")
+    assert not is_error_line("10:01:02     INFO - Assertion failure")
+    assert is_error_line("foo.cpp:12: error: no member")
+    assert is_error_line("c:/x.cpp(3): error C2065: undeclared")
+    assert is_error_line("[taskcluster:error] Task timeout")
+    assert is_error_line("[vcs:exception] clone failed")
+    assert not is_error_line("  RuntimeError: indented is not at the start")
+
+
+def test_taskcluster_prefix_only_stripped_after_marker_line() -> None:
+    before = "[task 2025-02-27T10:01:02.345Z] RuntimeError: early"
+    lines = [before, "[taskcluster 2025-02-27T10:00:00.000Z] Worker Group: x", before.replace("early", "late")]
+    errors = parse_error_lines(lines)
+    # Before the marker the prefix stays, so the anchored rule cannot match.
+    assert [(e.linenumber, e.line) for e in errors] == [(2, "RuntimeError: late")]
+    assert strip_taskcluster_prefix("[taskcluster:error] x") == "[taskcluster:error] x"
+
+
+def test_dedupe_only_against_previous_recorded_line() -> None:
+    lines = ["abort: a  ", "abort: a", "abort: b", "abort: a"]
+    assert [e.linenumber for e in parse_error_lines(lines)] == [0, 2, 3]
+
+
+def test_cap_of_forty_errors_and_stop() -> None:
+    lines = [f"abort: {i}" for i in range(100)]
+    collector = ErrorLineCollector()
+    for number, line in enumerate(lines):
+        collector.feed(line, number)
+    assert len(collector.errors) == 40 and collector.complete
+    data = "\n".join(lines).encode()
+    assert [e.linenumber for e in parse_log_bytes(data).errors] == list(range(40))
+
+
+def test_lines_cut_to_500_characters_unless_perfherder() -> None:
+    late_marker = "x" * 495 + " TEST-UNEXPECTED-FAIL"
+    long_error = "TEST-UNEXPECTED-FAIL " + "y" * 600
+    perf_line = "PERFHERDER_DATA: nope " + "z" * 500 + " TEST-UNEXPECTED-FAIL"
+    errors = parse_log_bytes("\n".join([late_marker, long_error, perf_line]).encode()).errors
+    assert [e.linenumber for e in errors] == [1, 2]
+    assert len(errors[0].line) == 500
+    assert errors[1].line == perf_line
+
+
+def test_invalid_utf8_is_replaced() -> None:
+    errors = parse_log_bytes(b"abort: caf\xe9\n").errors
+    assert errors[0].line == "abort: caf\ufffd"

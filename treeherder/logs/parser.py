@@ -1,0 +1,231 @@
+"""One-pass parsing of unstructured logs: error lines and PERFHERDER_DATA objects.
+
+Speed comes from not looking at most lines at all: a single compiled byte pattern
+(RE2 when available, a DFA that scans at hundreds of MB/s) finds the few lines that
+contain any fragment an error rule or PERFHERDER_DATA needs.  Only those lines are
+located, decoded, cut to 500 characters and run through the exact upstream rules in
+:mod:`treeherder.logs.errors`.  Line numbers are kept by counting line breaks between
+candidates with ``bytes.count``, which runs at memory speed.
+
+Line breaks are ``\\n``, ``\\r\\n`` and a lone ``\\r`` (as ``bytes.splitlines``), and
+line numbers are 0-based.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from treeherder.logs.decompress import iter_decompressed
+from treeherder.logs.errors import (
+    MAX_ERROR_LINES,
+    MAX_LINE_LENGTH,
+    PREFILTER_FRAGMENTS,
+    ErrorLine,
+    ErrorLineCollector,
+)
+from treeherder.logs.perfherder import PERFHERDER_MARKER, extract_performance_object
+
+try:  # RE2 (google-re2) is a hard dependency; the fallback keeps the parser usable without its wheel.
+    import re2 as _re2
+except ImportError:  # pragma: no cover - exercised by forcing the fallback in tests
+    _re2 = None
+
+READ_BLOCK = 1 << 20
+
+_PERFHERDER_BYTES = PERFHERDER_MARKER.encode()
+_TASKCLUSTER_BYTES = b"[taskcluster "
+_LINE_BREAK = re.compile(rb"[\r\n]")
+
+
+def _compile_prefilter(fragments: Iterable[bytes], use_re2: bool) -> Any:
+    pattern = b"|".join(re.escape(fragment) for fragment in fragments)
+    if use_re2 and _re2 is not None:
+        return _re2.compile(pattern)
+    return re.compile(pattern)
+
+
+@dataclass(slots=True)
+class LogParseResult:
+    """What one pass over a text log produced."""
+
+    errors: list[ErrorLine] = field(default_factory=list)
+    performance_data: list[dict[str, Any]] = field(default_factory=list)
+    line_count: int = 0
+
+    def summary(self, logurl: str) -> dict[str, Any]:
+        """The upstream ``text_log_summary`` shape: ``{"logurl", "errors": [...]}``."""
+        return {"logurl": logurl, "errors": [error.as_dict() for error in self.errors]}
+
+
+class LogParser:
+    """Incremental parser: :meth:`feed` decompressed bytes in order, then :meth:`finish`.
+
+    Chunks may split lines anywhere; an incomplete last line is carried over.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_errors: int = MAX_ERROR_LINES,
+        extract_performance: bool = True,
+        use_re2: bool = True,
+    ) -> None:
+        self._collector = ErrorLineCollector(max_errors)
+        self._extract_performance = extract_performance
+        self._use_re2 = use_re2
+        self._performance_data: list[dict[str, Any]] = []
+        self._carry = b""
+        self._line_number = 0  # number of the first line of the next chunk
+        self._finished = False
+        self._prefilter = self._build_prefilter()
+
+    def _build_prefilter(self) -> Any:
+        fragments: list[bytes] = []
+        if not self._collector.complete:
+            fragments += PREFILTER_FRAGMENTS
+            if not self._collector.is_taskcluster:
+                fragments.append(_TASKCLUSTER_BYTES)
+        if self._extract_performance:
+            fragments.append(_PERFHERDER_BYTES)
+        return _compile_prefilter(fragments, self._use_re2) if fragments else None
+
+    @property
+    def done(self) -> bool:
+        """True when no later line can change the result (cap reached, no perf extraction)."""
+        return self._prefilter is None
+
+    def feed(self, data: bytes) -> None:
+        """Parse the complete lines in *data* (plus what was carried over)."""
+        if self._finished:
+            raise RuntimeError("feed() after finish()")
+        buf = self._carry + data if self._carry else data
+        cut = buf.rfind(b"\n") + 1
+        if cut == 0:
+            # No \n at all: a \r that is not the last byte cannot be the start of a \r\n pair.
+            cut = buf.rfind(b"\r", 0, len(buf) - 1) + 1
+        self._carry = buf[cut:]
+        if cut:
+            self._scan(buf[:cut] if cut < len(buf) else buf)
+
+    def finish(self) -> LogParseResult:
+        """Parse the last (unterminated) line and return the result."""
+        if not self._finished:
+            if self._carry:
+                self._scan(self._carry)
+                if not self._carry.endswith((b"\n", b"\r")):
+                    self._line_number += 1
+                self._carry = b""
+            self._finished = True
+        return LogParseResult(list(self._collector.errors), list(self._performance_data), self._line_number)
+
+    def _scan(self, buf: bytes) -> None:
+        """Handle every candidate line of *buf*, which ends at a line break or is the log's tail."""
+        has_cr = b"\r" in buf
+        cursor = 0  # start of a line whose number is cursor_line
+        cursor_line = self._line_number
+        if self._prefilter is not None:
+            pos = 0
+            size = len(buf)
+            while pos < size:
+                match = self._prefilter.search(buf, pos)
+                if match is None:
+                    break
+                hit = match.start()
+                if has_cr:
+                    start = max(buf.rfind(b"\n", cursor, hit) + 1, buf.rfind(b"\r", cursor, hit) + 1, cursor)
+                    breaks = buf.count(b"\n", cursor, start) + buf.count(b"\r", cursor, start)
+                    breaks -= buf.count(b"\r\n", cursor, start)
+                    found = _LINE_BREAK.search(buf, hit)
+                    end = found.start() if found else size
+                    next_start = end + 2 if buf.startswith(b"\r\n", end) else end + 1
+                else:
+                    start = max(buf.rfind(b"\n", cursor, hit) + 1, cursor)
+                    breaks = buf.count(b"\n", cursor, start)
+                    end = buf.find(b"\n", hit)
+                    if end < 0:
+                        end = size
+                    next_start = end + 1
+                line_number = cursor_line + breaks
+                self._handle_line(buf[start:end], line_number)
+                if end == size:  # the log's unterminated last line: finish() counts it
+                    cursor, cursor_line = size, line_number
+                    break
+                cursor = next_start
+                cursor_line = line_number + 1
+                pos = next_start
+                if self._prefilter is None:
+                    break
+        # Count the remaining line breaks of this chunk.
+        if cursor < len(buf):
+            breaks = buf.count(b"\n", cursor)
+            if has_cr:
+                breaks += buf.count(b"\r", cursor) - buf.count(b"\r\n", cursor)
+            cursor_line += breaks
+        self._line_number = cursor_line
+
+    def _handle_line(self, raw: bytes, line_number: int) -> None:
+        line = raw.decode("utf-8", "replace")
+        has_perf_data = PERFHERDER_MARKER in line
+        if has_perf_data and self._extract_performance:
+            obj = extract_performance_object(line, line_number)
+            if obj is not None:
+                self._performance_data.append(obj)
+        collector = self._collector
+        if collector.complete:
+            return
+        was_taskcluster = collector.is_taskcluster
+        collector.feed(line if has_perf_data else line[:MAX_LINE_LENGTH], line_number)
+        if collector.complete or collector.is_taskcluster != was_taskcluster:
+            self._prefilter = self._build_prefilter()
+
+
+def parse_log_chunks(
+    chunks: Iterable[bytes],
+    *,
+    max_errors: int = MAX_ERROR_LINES,
+    extract_performance: bool = True,
+    max_bytes: int | None = None,
+) -> LogParseResult:
+    """Parse a log given as raw (possibly gzip-compressed) byte chunks."""
+    parser = LogParser(max_errors=max_errors, extract_performance=extract_performance)
+    for block in iter_decompressed(chunks, max_bytes=max_bytes):
+        parser.feed(block)
+        if parser.done:
+            break
+    return parser.finish()
+
+
+def parse_log_bytes(data: bytes, **options: Any) -> LogParseResult:
+    """Parse a whole log held in memory (gzip-compressed or plain)."""
+    return parse_log_chunks([data], **options)
+
+
+def iter_file_blocks(fileobj: IO[bytes], block_size: int = READ_BLOCK) -> Iterator[bytes]:
+    """Read a binary file object in blocks."""
+    while block := fileobj.read(block_size):
+        yield block
+
+
+def parse_log_file(fileobj: IO[bytes], **options: Any) -> LogParseResult:
+    """Parse a log from a binary file object (gzip-compressed or plain), streaming."""
+    return parse_log_chunks(iter_file_blocks(fileobj), **options)
+
+
+def parse_error_lines(lines: Iterable[bytes | str], *, max_errors: int = MAX_ERROR_LINES) -> list[ErrorLine]:
+    """Error lines of an already split log (0-based numbering), without the prefilter.
+
+    The simple reference path: every line is decoded, cut and checked by the rules.
+    """
+    collector = ErrorLineCollector(max_errors)
+    for number, line in enumerate(lines):
+        if isinstance(line, bytes):
+            line = line.decode("utf-8", "replace")
+        if PERFHERDER_MARKER not in line:
+            line = line[:MAX_LINE_LENGTH]
+        collector.feed(line, number)
+        if collector.complete:
+            break
+    return collector.errors
