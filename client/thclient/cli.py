@@ -14,7 +14,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import requests
@@ -32,7 +32,7 @@ MAX_CELL_WIDTH = 60
 def _timestamp(value: Any) -> str:
     if not value:
         return ""
-    return datetime.fromtimestamp(int(value), tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(int(value), tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _first_line(text: Any) -> str:
@@ -111,7 +111,10 @@ def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> s
     headings = [heading for heading, _ in columns]
     cells = [[_cell(extract(row)) for _, extract in columns] for row in rows]
     widths = [max([len(heading), *(len(line[index]) for line in cells)]) for index, heading in enumerate(headings)]
-    lines = ["  ".join(text.ljust(width) for text, width in zip(line, widths)).rstrip() for line in [headings, *cells]]
+    lines = [
+        "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
+        for line in [headings, *cells]
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 

@@ -36,7 +36,6 @@ __all__ = [
     "TreeherderJobCollection",
     "ValidatorMixin",
     "DEFAULT_SERVER_URL",
-    "__version__",
 ]
 
 logger = logging.getLogger(__name__)
@@ -164,23 +163,25 @@ class TreeherderClient:
         started = time.monotonic()
         attempt = 0
         while True:
-            timeout = self._attempt_timeout(started)
+            response: requests.Response | None = None
             try:
-                response = self.session.request(method, url, params=params, json=json, timeout=timeout)
+                response = self.session.request(method, url, params=params, json=json,
+                                                timeout=self._attempt_timeout(started))
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
-                if not retry or not self._may_retry(attempt, started, None):
+                delay = self._retry_delay(attempt, started, None) if retry else None
+                if delay is None:
                     raise
-                logger.warning("%s requesting %s; retrying (attempt %d of %d)", type(error).__name__, url,
-                               attempt + 1, self.retries)
-                response = None
+                failure = type(error).__name__
             else:
-                if not (retry and response.status_code in RETRY_STATUSES and self._may_retry(attempt, started,
-                                                                                            response)):
+                if not retry or response.status_code not in RETRY_STATUSES:
                     return response
-                logger.warning("HTTP %d requesting %s; retrying (attempt %d of %d)", response.status_code,
-                               response.url, attempt + 1, self.retries)
-            time.sleep(self._retry_delay(attempt, started, response))
+                delay = self._retry_delay(attempt, started, response)
+                if delay is None:
+                    return response
+                failure = f"HTTP {response.status_code}"
             attempt += 1
+            logger.warning("%s requesting %s; retry %d of %d in %.1fs", failure, url, attempt, self.retries, delay)
+            time.sleep(delay)
 
     def _attempt_timeout(self, started: float) -> float:
         if self.deadline is None:
@@ -190,22 +191,19 @@ class TreeherderClient:
             raise requests.exceptions.Timeout(f"deadline of {self.deadline}s exceeded")
         return min(self.timeout, remaining)
 
-    def _may_retry(self, attempt: int, started: float, response: requests.Response | None) -> bool:
+    def _retry_delay(self, attempt: int, started: float, response: requests.Response | None) -> float | None:
+        """Seconds to wait before the next attempt, or ``None`` when retries or the deadline are used up."""
         if attempt >= self.retries:
-            return False
-        if self.deadline is None:
-            return True
-        elapsed = time.monotonic() - started
-        return elapsed + self._retry_delay(attempt, started, response) < self.deadline
-
-    def _retry_delay(self, attempt: int, started: float, response: requests.Response | None) -> float:
-        delay = self.backoff * (2**attempt)
-        # Jitter spreads out many clients that failed at the same moment; seeded by nothing, fine for this purpose.
-        delay *= 1 + random.random() * 0.25
-        retry_after = response.headers.get("Retry-After") if response is not None else None
-        if retry_after and retry_after.isdigit():
+            return None
+        # Exponential backoff with jitter, so many clients that failed at the same moment do not return together.
+        delay = self.backoff * (2**attempt) * (1 + random.random() * 0.25)
+        retry_after = response.headers.get("Retry-After", "") if response is not None else ""
+        if retry_after.isdigit():
             delay = max(delay, float(retry_after))
-        return min(delay, MAX_BACKOFF_SECONDS)
+        delay = min(delay, MAX_BACKOFF_SECONDS)
+        if self.deadline is not None and time.monotonic() - started + delay >= self.deadline:
+            return None
+        return delay
 
     def _raise_for_status(self, response: requests.Response, action: str) -> None:
         if response.ok:

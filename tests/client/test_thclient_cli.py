@@ -8,7 +8,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from client_support import SERVER
 from responses import matchers
-
 from thclient.cli import main, render_table
 
 PUSH = {

@@ -13,10 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import responses
+import thclient
 from client_support import HAWK_ID, HAWK_SECRET, SERVER, verify_hawk
 from responses import matchers
-
-import thclient
 from thclient import TreeherderClient, TreeherderHTTPError
 
 

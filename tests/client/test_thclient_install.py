@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import venv
 from pathlib import Path
@@ -50,8 +51,11 @@ def test_clean_install_pulls_only_requests_and_mohawk(tmp_path):
     bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
     python = bin_dir / "python"
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    # Build from a copy: setuptools writes build/ and egg-info/ next to the sources it builds.
+    source = shutil.copytree(CLIENT_DIR, tmp_path / "client",
+                             ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(CLIENT_DIR)],
+        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source)],
         check=True, env=environment, capture_output=True, text=True, timeout=240, cwd=tmp_path,
     )
 

@@ -6,7 +6,6 @@ import json
 
 import pytest
 from client_support import HAWK_ID, HAWK_SECRET, SERVER, verify_hawk
-
 from thclient import (
     TreeherderClient,
     TreeherderClientError,

@@ -7,7 +7,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from client_support import SERVER
 from responses import matchers
-
 from thclient import (
     PerfherderClient,
     PerformanceSeries,
