@@ -241,9 +241,14 @@ class TreeherderClient:
         wanted = params.pop("count")
         offset = int(params.pop("offset", 0) or 0)
         results: list[Any] = []
+        previous_first_row = None
         while wanted is None or len(results) < wanted:
             page_size = self.MAX_COUNT if wanted is None else min(self.MAX_COUNT, wanted - len(results))
             page = self._get_json(endpoint, project=project, offset=offset, count=page_size, **params)["results"]
+            # A server that ignores offset would send the same full page forever; refuse rather than loop.
+            if page and offset and page[0] == previous_first_row:
+                raise TreeherderClientError(f"{endpoint}: the server ignored offset={offset} while paging", [])
+            previous_first_row = page[0] if page else None
             results.extend(page)
             if len(page) < page_size:
                 break

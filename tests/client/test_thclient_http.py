@@ -16,7 +16,7 @@ import responses
 import thclient
 from client_support import HAWK_ID, HAWK_SECRET, SERVER, verify_hawk
 from responses import matchers
-from thclient import TreeherderClient, TreeherderHTTPError
+from thclient import TreeherderClient, TreeherderClientError, TreeherderHTTPError
 
 
 def make_client(**kwargs) -> TreeherderClient:
@@ -197,6 +197,13 @@ def test_get_jobs_count_none_stops_when_data_ends_on_page_boundary(mocked):
     add_paged_jobs(mocked, total=2000)
     assert len(make_client().get_jobs("autoland", count=None)) == 2000
     assert [query_of(c)["offset"] for c in mocked.calls] == [["0"], ["2000"]]
+
+
+def test_paging_stops_with_an_error_when_the_server_ignores_offset(mocked):
+    mocked.get(f"{SERVER}/api/project/autoland/jobs/", json={"results": [{"id": n} for n in range(2000)]})
+    with pytest.raises(TreeherderClientError, match="ignored offset=2000"):
+        make_client().get_jobs("autoland", count=None)
+    assert len(mocked.calls) == 2
 
 
 def test_get_job_details_follows_cursor_pages(mocked):
