@@ -1,0 +1,76 @@
+"""The ASGI application: routers, middleware and error shapes."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from treeherder.api.responses import ORJSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from treeherder import __version__
+from treeherder.api import health, repository
+from treeherder.api.errors import APIError
+from treeherder.api.middleware import UserAgentAndVersionMiddleware
+from treeherder.config import Settings, get_settings
+from treeherder.db.engine import Database
+from treeherder.ingest.store import Ingestor
+
+log = logging.getLogger(__name__)
+
+ROUTERS = (health.router, repository.router)
+
+
+def _field_name(loc: tuple) -> str:
+    # ("query", "count") -> "count"; ("body", 0, "job", "state") -> "0.job.state"
+    return ".".join(str(part) for part in loc[1:]) or str(loc[0])
+
+
+async def _api_error(_request: Request, exc: APIError) -> ORJSONResponse:
+    return exc.response()
+
+
+async def _http_error(_request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    return ORJSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    problems = [f"{_field_name(tuple(err['loc']))}: {err['msg']}" for err in exc.errors()]
+    return ORJSONResponse({"detail": "; ".join(problems)}, status_code=400)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """Build the application. The database is opened here; the schema must already be current (`treeherder init`)."""
+    settings = settings or get_settings()
+    db = db or Database(settings.database_url)
+    app = FastAPI(
+        title="Treeherder API",
+        version=__version__,
+        description=(
+            "A REST API for the push, job and performance data of this CI results server, compatible with "
+            "Mozilla Treeherder's. Every path ends with a slash. Send a descriptive `User-Agent`: generic "
+            "scripting agents (`python-requests/...`, `Python-urllib/...`) are refused with HTTP 403."
+        ),
+        default_response_class=ORJSONResponse,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.ingestor = Ingestor(db)
+    app.state.projects = {}
+    for router in ROUTERS:
+        app.include_router(router)
+    # The logs the sample dataset's failed jobs point at.
+    app.mount("/sample-logs", StaticFiles(packages=[("treeherder.data", "sample_logs")]), name="sample-logs")
+    app.add_exception_handler(APIError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    # CORS is open for reads; writes are made by authenticated tools, not by other sites' pages.
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"], allow_headers=["*"])
+    app.add_middleware(UserAgentAndVersionMiddleware, disallowed_user_agents=settings.disallowed_user_agents)
+    return app

@@ -1,0 +1,208 @@
+"""The `treeherder` command line."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from treeherder import __version__
+from treeherder.config import ConfigError, Settings, get_settings
+from treeherder.db import schema
+from treeherder.db.engine import Database, DatabaseUnavailable
+from treeherder.ingest.loader import LoadError, LoadSummary, describe_invalid, load_objects, read_objects, split_by_kind
+from treeherder.ingest.parse import InvalidCollection
+from treeherder.ingest.store import Ingestor, MissingPushes, UnknownRepository
+
+
+def fail(message: str) -> None:
+    """Stop with one clear line on stderr and exit status 1."""
+    click.echo(f"treeherder: error: {message}", err=True)
+    sys.exit(1)
+
+
+def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the errors a user can fix into one line each, instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ConfigError, DatabaseUnavailable, LoadError, UnknownRepository, MissingPushes) as exc:
+            fail(str(exc))
+        except InvalidCollection as exc:
+            fail(f"invalid data: {describe_invalid(exc)}")
+
+    return wrapper
+
+
+def open_database(settings: Settings, *, init: bool = True) -> Database:
+    db = Database(settings.database_url)
+    if init:
+        schema.init(db)
+    else:
+        db.check()
+    return db
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="treeherder")
+def main() -> None:
+    """A fast, self-hostable CI results service compatible with Mozilla Treeherder.
+
+    Settings come from the environment (DATABASE_URL, TREEHERDER_DATA_DIR, BROKER_URL, ...; see the README).
+    """
+
+
+@main.command()
+@friendly_errors
+def init() -> None:
+    """Create or upgrade the database schema and load the reference data (safe to run again)."""
+    settings = get_settings()
+    db = open_database(settings)
+    click.echo(f"database ready at {db.safe_url} (schema {schema.current_revision(db)})")
+
+
+def _has_pushes(db: Database) -> bool:
+    from sqlalchemy import select
+
+    from treeherder.db import tables as t
+
+    with db.read() as conn:
+        return conn.execute(select(t.push.c.id).limit(1)).first() is not None
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=int, help="Server processes (PostgreSQL only).")
+@click.option("--sample-data", is_flag=True, help="Load the sample dataset first if the database has no pushes.")
+@friendly_errors
+def serve(host: str, port: int, workers: int, sample_data: bool) -> None:
+    """Serve the API and the web UI (creating or upgrading the schema first)."""
+    import uvicorn
+
+    settings = get_settings()
+    configure_logging(settings)
+    db = open_database(settings)
+    if workers > 1 and db.is_sqlite:
+        fail("--workers > 1 needs PostgreSQL; the embedded SQLite database has one writer per process")
+    if sample_data and not _has_pushes(db):
+        _load_sample(settings, db)
+    db.dispose()
+    click.echo(f"serving on http://{host}:{port}/ (database {db.safe_url}); press Ctrl-C to stop", err=True)
+    uvicorn.run(
+        "treeherder.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=5,
+    )
+
+
+class _Progress:
+    """One line of progress on stderr, rewritten in place."""
+
+    def __init__(self, total_jobs: int | None = None) -> None:
+        self.counts = {"pushes": 0, "jobs": 0}
+        self.total_jobs = total_jobs
+
+    def __call__(self, kind: str, n: int) -> None:
+        self.counts[kind] += n
+        total = f"/{self.total_jobs}" if self.total_jobs else ""
+        click.echo(f"\r  loaded {self.counts['pushes']} pushes, {self.counts['jobs']}{total} jobs", nl=False, err=True)
+
+    def done(self) -> None:
+        click.echo("", err=True)
+
+
+def _report(summary: LoadSummary) -> None:
+    click.echo(
+        f"stored {summary.pushes} pushes and {summary.jobs} jobs"
+        + (f" ({summary.skipped} jobs unchanged: already stored in a final state)" if summary.skipped else "")
+    )
+
+
+@main.command()
+@click.option("--repo", "repo", default=None, help="Repository for objects that carry no `project`.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@friendly_errors
+def load(repo: str | None, files: tuple[Path, ...]) -> None:
+    """Load pushes and jobs from FILES (JSON arrays or JSON lines, REST submission formats).
+
+    Pushes are stored before jobs. Each batch is all-or-nothing: an invalid item stops the load with its position.
+    """
+    settings = get_settings()
+    db = open_database(settings)
+    ingestor = Ingestor(db)
+    all_pushes: dict[str, list] = {}
+    all_jobs: dict[str, list] = {}
+    for path in files:
+        pushes, jobs = split_by_kind(read_objects(path), repo, str(path))
+        for target, source in ((all_pushes, pushes), (all_jobs, jobs)):
+            for name, items in source.items():
+                target.setdefault(name, []).extend(items)
+    for name in set(all_pushes) | set(all_jobs):
+        ingestor.repository(name)  # fail early, before anything is stored, on an unknown repository
+    progress = _Progress(sum(len(v) for v in all_jobs.values()))
+    summary = load_objects(ingestor, all_pushes, all_jobs, progress)
+    progress.done()
+    _dispatch_background_work(settings, db, summary)
+    _report(summary)
+
+
+def _load_sample(settings: Settings, db: Database) -> LoadSummary:
+    from treeherder.sample import sample_dataset
+
+    ingestor = Ingestor(db)
+    summary = LoadSummary()
+    progress = _Progress()
+    click.echo("loading the sample dataset:", err=True)
+    for repository, kind, items in sample_dataset(site_url=settings.site_url):
+        part = load_objects(ingestor, {repository: items} if kind == "pushes" else {}, {repository: items} if kind == "jobs" else {}, progress)
+        summary.pushes += part.pushes
+        summary.jobs += part.jobs
+        summary.pending_logs.extend(part.pending_logs)
+        summary.perf_signature_ids.update(part.perf_signature_ids)
+    progress.done()
+    _dispatch_background_work(settings, db, summary)
+    return summary
+
+
+def _dispatch_background_work(settings: Settings, db: Database, summary: LoadSummary) -> None:
+    """Background work (log parsing, perf alerts) is recorded in the database; `serve` and workers pick it up."""
+    if summary.pending_logs:
+        click.echo(f"  {len(summary.pending_logs)} logs are waiting to be parsed by the background workers", err=True)
+
+
+@main.command("load-sample-data")
+@friendly_errors
+def load_sample_data() -> None:
+    """Load the bundled sample dataset (several repositories, tens of pushes, thousands of jobs)."""
+    settings = get_settings()
+    db = open_database(settings)
+    _report(_load_sample(settings, db))
+
+
+def _register_commands() -> None:
+    """Commands that live beside their domain (logs/, perf/, pulse/, ...)."""
+    from treeherder.logs.cli import parse_log
+
+    main.add_command(parse_log)
+
+
+_register_commands()
+
+if __name__ == "__main__":
+    main()

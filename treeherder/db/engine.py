@@ -1,0 +1,119 @@
+"""Database connections: one writer at a time, readers that never wait.
+
+SQLite (the embedded default) runs in WAL mode so readers and the writer do not block each other. Writes go through
+``Database.write()``, which holds a process-wide lock and opens the transaction with ``BEGIN IMMEDIATE``: within a
+process writers queue on the lock, and across processes they queue on SQLite's busy timeout instead of failing with
+"database is locked" half-way through a transaction. PostgreSQL needs neither: ``write()`` is a plain transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import NullPool
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or opened; the message says what to check."""
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.close()
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    # The driver's own transaction handling is switched off (isolation_level=None) so that we decide how a
+    # transaction begins: IMMEDIATE for the writer (takes the write lock up front), DEFERRED for readers.
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "isolation_level": None, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        pool_size=8 if not immediate else 1,
+        max_overflow=8 if not immediate else 0,
+        pool_timeout=60,
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """The process's connections to one database."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise DatabaseUnavailable(f"DATABASE_URL is not a valid database URL: {url!r}") from None
+        self.url = url
+        self.dialect = parsed.get_backend_name()
+        self._write_lock = threading.RLock()
+        if self.dialect == "sqlite":
+            path = parsed.database
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.write_engine = _sqlite_engine(url, immediate=True)
+            self.read_engine = _sqlite_engine(url, immediate=False)
+        elif self.dialect == "postgresql":
+            self.write_engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self.read_engine = self.write_engine
+        else:
+            raise DatabaseUnavailable(f"unsupported database {self.dialect!r}: use sqlite:/// or postgresql+psycopg://")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def check(self) -> None:
+        """Connect once, turning a driver traceback into one clear line."""
+        try:
+            with self.read_engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise DatabaseUnavailable(f"cannot connect to the database at {self.safe_url}: {reason}") from None
+
+    @property
+    def safe_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        with self._write_lock:
+            with self.write_engine.begin() as conn:
+                yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only snapshot (one transaction, so several queries see the same data)."""
+        with self.read_engine.begin() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()
+
+
+def scratch_engine(url: str) -> Engine:
+    """An engine without pooling, for one-off administrative work (migrations, tests)."""
+    return create_engine(url, poolclass=NullPool)

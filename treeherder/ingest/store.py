@@ -1,0 +1,536 @@
+"""Storing pushes and jobs in bulk: the one place every way in ends up.
+
+A batch is stored in one transaction with a handful of statements, whatever its size:
+reference data is resolved through caches (misses are inserted with ON CONFLICT DO NOTHING and read back in one
+SELECT), jobs are upserted on their guid with a WHERE clause that only lets a job move forward
+(unscheduled < pending < running < completed), and logs, details, error lines and Taskcluster metadata follow as
+bulk inserts. Nothing here knows whether a datum came from REST, Pulse or a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+
+from treeherder.db import tables as t
+from treeherder.db.engine import Database
+from treeherder.db.upsert import dialect_insert, insert_ignore
+from treeherder.ingest.model import JobDatum, PushDatum
+
+log = logging.getLogger(__name__)
+
+# Log names the parser knows how to read; other logs are stored but never parsed (as upstream).
+PARSEABLE_LOG_NAMES = frozenset({"live_backing_log", "errorsummary_json", "buildbot_text", "builds-4h"})
+_CHUNK = 500
+
+
+class UnknownRepository(LookupError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"No repository with name: {name}")
+
+
+class MissingPushes(LookupError):
+    """Jobs refer to revisions the repository has no push for."""
+
+    def __init__(self, repository: str, revisions: Sequence[str]) -> None:
+        self.repository = repository
+        self.revisions = sorted(set(revisions))
+        shown = ", ".join(self.revisions[:10]) + (" ..." if len(self.revisions) > 10 else "")
+        super().__init__(f"no push in {repository} for revision(s) {shown}; submit the push first")
+
+
+@dataclass(frozen=True, slots=True)
+class Repository:
+    id: int
+    name: str
+    active: bool
+    dvcs_type: str
+    url: str
+    performance_alerts_enabled: bool
+    is_try_repo: bool
+
+
+@dataclass
+class StoredJobs:
+    """What a job batch changed: the jobs written (guid -> id), and the background work it calls for."""
+
+    job_ids: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
+    # (job_log id, job id, log name, job result) of logs waiting for the parser.
+    pending_logs: list[tuple[int, int, str, str]] = field(default_factory=list)
+    # Jobs left out because their push has not arrived (only with on_missing_push="skip").
+    missing_push: list[JobDatum] = field(default_factory=list)
+    # Performance signatures that received new data (for alert generation).
+    perf_signature_ids: set[int] = field(default_factory=set)
+
+
+# Handlers that store what jobs carry beyond the job itself (e.g. performance artifacts). Each is called inside the
+# batch's transaction with the repository and the (datum, job id, push id) triples written, and returns the ids of
+# performance signatures that received data.
+JobExtrasHandler = Callable[[Connection, Repository, list[tuple[JobDatum, int, int]]], Iterable[int]]
+JOB_EXTRAS_HANDLERS: list[JobExtrasHandler] = []
+
+
+def option_collection_hash(options: Iterable[str]) -> str:
+    """Upstream's hash of an option set: SHA-1 of the sorted option names concatenated."""
+    return hashlib.sha1("".join(sorted(options)).encode("utf-8")).hexdigest()
+
+
+def job_signature(datum: JobDatum, repository: str, options_hash: str) -> str:
+    """Upstream's reference-data signature of a job (see INGESTION.md A.8)."""
+    parts = (
+        datum.build_system_type,
+        repository,
+        datum.build_platform.os_name,
+        datum.build_platform.platform,
+        datum.build_platform.architecture,
+        datum.machine_platform.os_name,
+        datum.machine_platform.platform,
+        datum.machine_platform.architecture,
+        datum.group_name,
+        datum.group_symbol,
+        datum.name,
+        datum.symbol,
+        options_hash,
+        datum.reference_data_name,
+    )
+    return hashlib.sha1("".join(str(p) for p in parts).encode("utf-8")).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class RefDataCache:
+    """Natural key -> id for the reference-data tables.
+
+    Holds only ids that exist in the database: ids created inside a transaction are staged and published to the
+    cache after the commit, so a rollback cannot leave an id in the cache that points at nothing.
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[str, dict[Any, int]] = {}
+
+    def clear(self) -> None:
+        self._ids.clear()
+
+    def table(self, name: str) -> dict[Any, int]:
+        return self._ids.setdefault(name, {})
+
+    def publish(self, staged: dict[str, dict[Any, int]]) -> None:
+        for name, ids in staged.items():
+            self.table(name).update(ids)
+
+
+class Ingestor:
+    """Stores batches of pushes and jobs into one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.cache = RefDataCache()
+        self._repositories: dict[str, Repository] = {}
+
+    # --- repositories -------------------------------------------------------------------------------------------
+
+    def repository(self, name: str) -> Repository:
+        repo = self._repositories.get(name)
+        if repo is None:
+            with self.db.read() as conn:
+                row = conn.execute(select(t.repository).where(t.repository.c.name == name)).mappings().first()
+            if row is None:
+                raise UnknownRepository(name)
+            repo = Repository(
+                id=row["id"],
+                name=row["name"],
+                active=row["active_status"] == "active",
+                dvcs_type=row["dvcs_type"],
+                url=row["url"],
+                performance_alerts_enabled=row["performance_alerts_enabled"],
+                is_try_repo=row["is_try_repo"],
+            )
+            self._repositories[name] = repo
+        return repo
+
+    def clear_caches(self) -> None:
+        self.cache.clear()
+        self._repositories.clear()
+
+    # --- pushes -------------------------------------------------------------------------------------------------
+
+    def store_pushes(self, repository: str, pushes: Sequence[PushDatum]) -> dict[str, int]:
+        """Store pushes and their commits (existing ones are kept). Returns revision -> push id."""
+        repo = self.repository(repository)
+        with self.db.write() as conn:
+            return store_pushes(conn, repo.id, pushes)
+
+    # --- jobs ---------------------------------------------------------------------------------------------------
+
+    def store_jobs(
+        self, repository: str, jobs: Sequence[JobDatum], *, on_missing_push: str = "raise"
+    ) -> StoredJobs:
+        """Store a batch of jobs in one transaction.
+
+        ``on_missing_push="raise"`` refuses the whole batch if any job's revision has no push (REST: the client is
+        told); ``"skip"`` stores the others and returns the orphans in ``missing_push`` (Pulse: retried later).
+        """
+        repo = self.repository(repository)
+        for attempt in (1, 2):
+            staged: dict[str, dict[Any, int]] = {}
+            try:
+                with self.db.write() as conn:
+                    result = _store_jobs(conn, repo, jobs, self.cache, staged, on_missing_push)
+            except IntegrityError:
+                # A cached id can vanish if data cycling removed unused reference data; start over with a cold cache.
+                if attempt == 2:
+                    raise
+                log.warning("reference data changed under the cache; retrying the batch with a cold cache")
+                self.cache.clear()
+                continue
+            self.cache.publish(staged)
+            return result
+        raise AssertionError("unreachable")
+
+
+def store_pushes(conn: Connection, repository_id: int, pushes: Sequence[PushDatum]) -> dict[str, int]:
+    if not pushes:
+        return {}
+    conn.execute(
+        insert_ignore(conn, t.push, ["repository_id", "revision"]),
+        [
+            {
+                "repository_id": repository_id,
+                "revision": p.revision,
+                "author": p.author[:150],
+                "push_timestamp": p.push_timestamp,
+                "branch": p.branch,
+            }
+            for p in pushes
+        ],
+    )
+    ids: dict[str, int] = {}
+    revisions = list({p.revision for p in pushes})
+    for chunk in _chunks(revisions):
+        rows = conn.execute(
+            select(t.push.c.revision, t.push.c.id).where(
+                t.push.c.repository_id == repository_id, t.push.c.revision.in_(chunk)
+            )
+        )
+        ids.update((rev, push_id) for rev, push_id in rows)
+    commits = [
+        {"push_id": ids[p.revision], "revision": c.revision, "author": c.author[:150], "comments": c.comment}
+        for p in pushes
+        for c in p.commits
+    ]
+    if commits:
+        conn.execute(insert_ignore(conn, t.commit, ["push_id", "revision"]), commits)
+    return ids
+
+
+def _resolve_pushes(conn: Connection, repository_id: int, revisions: set[str]) -> dict[str, int]:
+    """revision (full or a 12+ character prefix) -> push id, for the revisions that have a push."""
+    found: dict[str, int] = {}
+    full = [r for r in revisions if len(r) == 40]
+    for chunk in _chunks(full):
+        rows = conn.execute(
+            select(t.push.c.revision, t.push.c.id).where(
+                t.push.c.repository_id == repository_id, t.push.c.revision.in_(chunk)
+            )
+        )
+        found.update((rev, push_id) for rev, push_id in rows)
+    for short in (r for r in revisions if len(r) != 40):
+        push_id = conn.execute(
+            select(t.push.c.id)
+            .where(t.push.c.repository_id == repository_id, t.push.c.revision.startswith(short, autoescape=True))
+            .order_by(t.push.c.id)
+            .limit(1)
+        ).scalar()
+        if push_id is not None:
+            found[short] = push_id
+    return found
+
+
+def _resolve(
+    conn: Connection,
+    table: Table,
+    key_columns: Sequence[str],
+    rows: dict[tuple, dict[str, Any]],
+    cache: RefDataCache,
+    staged: dict[str, dict[Any, int]],
+) -> dict[tuple, int]:
+    """Ids for natural keys of one reference-data table, creating the missing rows in bulk."""
+    known = cache.table(table.name)
+    mine = staged.setdefault(table.name, {})
+    ids = {}
+    missing = []
+    for key in rows:
+        found = known.get(key)
+        if found is None:
+            found = mine.get(key)
+        if found is None:
+            missing.append(key)
+        else:
+            ids[key] = found
+    if not missing:
+        return ids
+    conn.execute(insert_ignore(conn, table, list(key_columns)), [rows[key] for key in missing])
+    cols = [table.c[name] for name in key_columns]
+    for chunk in _chunks(missing):
+        if len(cols) == 1:
+            where = cols[0].in_([key[0] for key in chunk])
+        else:
+            where = tuple_(*cols).in_(list(chunk))
+        for row in conn.execute(select(table.c.id, *cols).where(where)):
+            key = tuple(row[1:])
+            ids[key] = row[0]
+            mine[key] = row[0]
+    return ids
+
+
+def _store_jobs(
+    conn: Connection,
+    repo: Repository,
+    jobs: Sequence[JobDatum],
+    cache: RefDataCache,
+    staged: dict[str, dict[Any, int]],
+    on_missing_push: str,
+) -> StoredJobs:
+    result = StoredJobs()
+    if not jobs:
+        return result
+    pushes = _resolve_pushes(conn, repo.id, {j.revision for j in jobs})
+    orphans = [j for j in jobs if j.revision not in pushes]
+    if orphans:
+        if on_missing_push == "raise":
+            raise MissingPushes(repo.name, [j.revision for j in orphans])
+        result.missing_push = orphans
+        jobs = [j for j in jobs if j.revision in pushes]
+        if not jobs:
+            return result
+
+    # Several versions of one job in a batch (e.g. pending then completed messages): keep the most advanced one,
+    # the later one among equals, since one INSERT cannot touch the same row twice.
+    latest: dict[str, JobDatum] = {}
+    for datum in jobs:
+        held = latest.get(datum.guid)
+        if held is None or datum.state_rank >= held.state_rank:
+            latest[datum.guid] = datum
+    jobs = list(latest.values())
+
+    # Reference data.
+    opt_hash = {j.options: option_collection_hash(j.options) for j in jobs}
+    signature = {j.guid: job_signature(j, repo.name, opt_hash[j.options]) for j in jobs}
+
+    def platform_rows(attr: str) -> dict[tuple, dict]:
+        return {
+            (p.os_name, p.platform, p.architecture): {
+                "os_name": p.os_name,
+                "platform": p.platform,
+                "architecture": p.architecture,
+            }
+            for p in (getattr(j, attr) for j in jobs)
+        }
+
+    build_ids = _resolve(conn, t.build_platform, ("os_name", "platform", "architecture"), platform_rows("build_platform"), cache, staged)
+    machine_platform_ids = _resolve(
+        conn, t.machine_platform, ("os_name", "platform", "architecture"), platform_rows("machine_platform"), cache, staged
+    )
+    machine_ids = _resolve(conn, t.machine, ("name",), {(j.machine,): {"name": j.machine} for j in jobs}, cache, staged)
+    product_ids = _resolve(conn, t.product, ("name",), {(j.product,): {"name": j.product} for j in jobs}, cache, staged)
+    group_ids = _resolve(
+        conn,
+        t.job_group,
+        ("name", "symbol"),
+        {(j.group_name, j.group_symbol): {"name": j.group_name, "symbol": j.group_symbol} for j in jobs},
+        cache,
+        staged,
+    )
+    type_ids = _resolve(
+        conn,
+        t.job_type,
+        ("name", "symbol"),
+        {(j.name, j.symbol): {"name": j.name, "symbol": j.symbol} for j in jobs},
+        cache,
+        staged,
+    )
+    option_ids = _resolve(
+        conn,
+        t.option_collection,
+        ("option_collection_hash",),
+        {(h,): {"option_collection_hash": h, "options": " ".join(opts)} for opts, h in opt_hash.items()},
+        cache,
+        staged,
+    )
+    signature_ids = _resolve(
+        conn,
+        t.reference_data_signature,
+        ("repository_id", "signature"),
+        {
+            (repo.id, signature[j.guid]): {
+                "repository_id": repo.id,
+                "signature": signature[j.guid],
+                "name": (j.reference_data_name or signature[j.guid])[:255],
+                "build_system_type": j.build_system_type,
+            }
+            for j in jobs
+        },
+        cache,
+        staged,
+    )
+
+    _adopt_retried_guids(conn, repo.id, jobs)
+
+    now = _now()
+    rows = []
+    for j in jobs:
+        bp, mp = j.build_platform, j.machine_platform
+        rows.append(
+            {
+                "guid": j.guid,
+                "repository_id": repo.id,
+                "push_id": pushes[j.revision],
+                "signature_id": signature_ids[(repo.id, signature[j.guid])],
+                "build_platform_id": build_ids[(bp.os_name, bp.platform, bp.architecture)],
+                "machine_platform_id": machine_platform_ids[(mp.os_name, mp.platform, mp.architecture)],
+                "machine_id": machine_ids[(j.machine,)],
+                "option_collection_id": option_ids[(opt_hash[j.options],)],
+                "job_type_id": type_ids[(j.name, j.symbol)],
+                "job_group_id": group_ids[(j.group_name, j.group_symbol)],
+                "product_id": product_ids[(j.product,)],
+                "failure_classification_id": 1,
+                "who": j.who,
+                "reason": j.reason,
+                "result": j.result,
+                "state": j.state,
+                "state_rank": j.state_rank,
+                "tier": j.tier,
+                "submit_timestamp": j.submit_timestamp,
+                "start_timestamp": j.start_timestamp,
+                "end_timestamp": j.end_timestamp,
+                "last_modified": now,
+            }
+        )
+    insert = dialect_insert(conn, t.job)
+    # who, reason and the classification keep their first values (as upstream HEAD); a job only moves forward:
+    # nothing is written over a completed job, and an incoming state below the stored one is ignored.
+    updatable = (
+        "signature_id", "build_platform_id", "machine_platform_id", "machine_id", "option_collection_id",
+        "job_type_id", "job_group_id", "product_id", "result", "state", "state_rank", "tier",
+        "submit_timestamp", "start_timestamp", "end_timestamp", "last_modified",
+    )  # fmt: skip
+    upsert = insert.on_conflict_do_update(
+        index_elements=["guid"],
+        set_={name: insert.excluded[name] for name in updatable},
+        where=(t.job.c.state_rank < 3) & (insert.excluded.state_rank >= t.job.c.state_rank),
+    ).returning(t.job.c.guid, t.job.c.id)
+    for chunk in _chunks(rows):
+        result.job_ids.update((guid, job_id) for guid, job_id in conn.execute(upsert, list(chunk)))
+    result.skipped = len(jobs) - len(result.job_ids)
+
+    written = [(j, result.job_ids[j.guid]) for j in jobs if j.guid in result.job_ids]
+    _store_job_children(conn, written)
+    _mark_superseded(conn, repo.id, written, now)
+    result.pending_logs = _pending_logs(conn, written)
+    triples = [(j, job_id, pushes[j.revision]) for j, job_id in written]
+    for handler in JOB_EXTRAS_HANDLERS:
+        result.perf_signature_ids.update(handler(conn, repo, triples))
+    return result
+
+
+def _adopt_retried_guids(conn: Connection, repository_id: int, jobs: Sequence[JobDatum]) -> None:
+    """A guid with a `_suffix` is a retry of its root guid: the stored root job takes the new guid (as upstream)."""
+    roots = {j.guid.split("_", 1)[0]: j.guid for j in jobs if "_" in j.guid}
+    if not roots:
+        return
+    existing = set(
+        conn.execute(select(t.job.c.guid).where(t.job.c.guid.in_(list(roots) + list(roots.values())))).scalars()
+    )
+    renames = [
+        {"old": root, "new": new} for root, new in roots.items() if root in existing and new not in existing
+    ]
+    if renames:
+        conn.execute(
+            update(t.job)
+            .where(t.job.c.guid == bindparam("old"), t.job.c.repository_id == repository_id)
+            .values(guid=bindparam("new")),
+            renames,
+        )
+
+
+def _store_job_children(conn: Connection, written: list[tuple[JobDatum, int]]) -> None:
+    metadata = [
+        {"job_id": job_id, "task_id": j.task_id, "retry_id": j.retry_id}
+        for j, job_id in written
+        if j.task_id is not None and j.retry_id is not None
+    ]
+    if metadata:
+        conn.execute(insert_ignore(conn, t.taskcluster_metadata, ["job_id"]), metadata)
+    logs = {
+        (job_id, ref.name, ref.url): t.LOG_STATUS_CODE[ref.parse_status] for j, job_id in written for ref in j.logs
+    }
+    if logs:
+        conn.execute(
+            insert_ignore(conn, t.job_log, ["job_id", "name", "url"]),
+            [{"job_id": k[0], "name": k[1], "url": k[2], "status": status} for k, status in logs.items()],
+        )
+    details = {
+        (job_id, d.title, d.value): d.url for j, job_id in written for d in j.details
+    }
+    if details:
+        conn.execute(
+            insert_ignore(conn, t.job_detail, ["job_id", "title", "value"]),
+            [{"job_id": k[0], "title": k[1], "value": k[2], "url": url} for k, url in details.items()],
+        )
+    errors = {(job_id, e.line_number): e.line for j, job_id in written for e in j.text_log_errors}
+    if errors:
+        conn.execute(
+            insert_ignore(conn, t.text_log_error, ["job_id", "line_number"]),
+            [{"job_id": k[0], "line_number": k[1], "line": line} for k, line in errors.items()],
+        )
+
+
+def _mark_superseded(conn: Connection, repository_id: int, written: list[tuple[JobDatum, int]], now: datetime) -> None:
+    marks = [{"old": old, "new": j.guid} for j, _ in written for old in j.superseded if old != j.guid]
+    if not marks:
+        return
+    conn.execute(
+        update(t.job)
+        .where(t.job.c.guid == bindparam("old"), t.job.c.repository_id == repository_id)
+        .values(
+            result="superseded",
+            state="completed",
+            state_rank=3,
+            coalesced_to_guid=bindparam("new"),
+            last_modified=now,
+        ),
+        marks,
+    )
+
+
+def _pending_logs(conn: Connection, written: list[tuple[JobDatum, int]]) -> list[tuple[int, int, str, str]]:
+    wanted = {job_id: j.result for j, job_id in written if any(ref.name in PARSEABLE_LOG_NAMES for ref in j.logs)}
+    if not wanted:
+        return []
+    pending = []
+    for chunk in _chunks(list(wanted)):
+        rows = conn.execute(
+            select(t.job_log.c.id, t.job_log.c.job_id, t.job_log.c.name).where(
+                t.job_log.c.job_id.in_(chunk),
+                t.job_log.c.status == t.LOG_STATUS_CODE["pending"],
+                t.job_log.c.name.in_(PARSEABLE_LOG_NAMES),
+            )
+        )
+        pending.extend((log_id, job_id, name, wanted[job_id]) for log_id, job_id, name in rows)
+    return pending
