@@ -68,7 +68,10 @@ def test_line_count_matches_splitlines(shared_fixtures: Path) -> None:
     assert parse_log_bytes(raw).line_count == len(raw.splitlines())
 
 
-def _random_log(rng: random.Random) -> bytes:
+LINE_BREAK_SETS = [(b"\n", b"\r\n", b"\r"), (b"\r\n",), (b"\n",), (b"\r",)]
+
+
+def _random_log(rng: random.Random, breaks: tuple[bytes, ...]) -> bytes:
     pieces = [
         b"plain line",
         b"10:01:02     INFO - TEST-UNEXPECTED-FAIL | a.html | boom",
@@ -77,19 +80,24 @@ def _random_log(rng: random.Random) -> bytes:
         b"make[2]: *** [all] Error 2",
         b"[taskcluster 2025-02-27T10:00:00.000Z] Worker",
         b"[task 2025-02-27T10:01:02.345Z] RuntimeError: bad",
+        # Unicode whitespace after the prefix and Unicode digits in the mozharness prefix
+        "[task 2025-02-27T10:01:02.345Z]\u2003abort: wide space".encode(),
+        "\u0661\u0660:01:02     INFO - ValueError: arabic-indic digits".encode(),
+        b"GECKO(1) | JavaScript error: , line 0: NotFoundError: mid-line, not an error",
+        b"[vcs:error] clone failed",
         b"caf\xc3\xa9 \xff\xfe fatal error here",
         b"",
         b"x" * 600 + b" PROCESS-CRASH",
     ]
-    breaks = [b"\n", b"\r\n", b"\r"]
     return b"".join(rng.choice(pieces) + rng.choice(breaks) for _ in range(400)) + rng.choice([b"", b"tail Error: x"])
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(12))
 def test_fast_path_matches_reference_path_on_any_chunking(seed: int) -> None:
     rng = random.Random(seed)
-    data = _random_log(rng)
+    data = _random_log(rng, LINE_BREAK_SETS[seed % len(LINE_BREAK_SETS)])
     reference = parse_error_lines(data.splitlines(), max_errors=10_000)
+    assert len(reference) > 20
     for use_re2 in (True, False):
         parser = LogParser(max_errors=10_000, use_re2=use_re2)
         pos = 0

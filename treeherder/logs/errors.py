@@ -72,50 +72,90 @@ _ERROR_ANYWHERE = re.compile(
     r" error\(\d*\):|:\d+: error:| error R?C\d*:|ERROR [45]\d\d:|mozmake\.(?:exe|EXE)(?:\[\d+\])?: \*\*\*"
 )
 
-#: Byte substrings/patterns of which at least one occurs in every line that can be an
-#: error line, contains PERFHERDER_DATA, or switches a log into Taskcluster mode.  Lines
-#: with none of them are never decoded.  Keep in sync with the rules above: each entry
-#: is a literal (or tiny pattern) that the corresponding rule cannot match without.
-PREFILTER_FRAGMENTS: tuple[bytes, ...] = (
-    # substring rules (SUMMARY: covers the three sanitizers)
-    rb"TEST-UNEXPECTED-",
-    rb"fatal error",
-    rb"FATAL ERROR",
-    rb"Hit MOZ_CRASH",
-    rb"REFTEST ERROR",
-    rb"PROCESS-CRASH",
-    rb"Assertion fail",
-    rb"###!!! ABORT:",
-    rb"SUMMARY: ",
-    rb"ThreadSanitizer: nested bug",
-    rb"Automation Error:",
-    rb"command timed out:",
-    rb"wget: unable ",
-    rb"Unsuccessful task run with exit code: 137",
-    rb"YOU ARE LEAKING THE WORLD",
-    # anchored rules, unanchored here because a Taskcluster prefix may precede them;
-    # ": ***" covers make, mozmake and bash.exe
-    rb": ***",
-    rb"Error: ",
-    rb"Exception: ",
-    rb"[  FAILED  ] ",
+# ---------------------------------------------------------------------------------------
+# Byte-level prefilter.  Every line that can be an error, that contains PERFHERDER_DATA or
+# that switches a log into Taskcluster mode matches PREFILTER_PATTERN somewhere; lines that
+# do not match are never decoded.  It must stay a superset of the rules above: literal
+# rules appear as literals, and rules anchored at the start of the trimmed line are anchored
+# at a line start followed by optional supersets of the Taskcluster and mozharness prefixes.
+# The parser puts a line break in front of every chunk, so "line start" is "after \r or \n".
+# ---------------------------------------------------------------------------------------
+
+#: Literal fragments that rules search for anywhere in the line.  ": ***" covers make,
+#: mozmake and bash.exe; "SUMMARY: " covers the three sanitizers; "ERROR 4"/"ERROR 5"
+#: cover ``ERROR [45]\d\d:``; the mozharness error levels are unanchored because a
+#: Taskcluster prefix may precede them.
+PREFILTER_LITERALS: tuple[bytes, ...] = (
+    b"TEST-UNEXPECTED-",
+    b"fatal error",
+    b"FATAL ERROR",
+    b"Hit MOZ_CRASH",
+    b"REFTEST ERROR",
+    b"PROCESS-CRASH",
+    b"Assertion fail",
+    b"###!!! ABORT:",
+    b"SUMMARY: ",
+    b"ThreadSanitizer: nested bug",
+    b"Automation Error:",
+    b"command timed out:",
+    b"wget: unable ",
+    b"Unsuccessful task run with exit code: 137",
+    b"YOU ARE LEAKING THE WORLD",
+    b": ***",
+    b" error(",
+    b": error:",
+    b" error C",
+    b" error RC",
+    b"ERROR 4",
+    b"ERROR 5",
+    b"ERROR - ",
+    b"CRITICAL - ",
+    b"FATAL - ",
+)
+
+# Supersets, in UTF-8 bytes, of Python's Unicode-aware \s and \d (multi-byte forms included).
+_ANY_WHITESPACE = rb"(?:[\t\x0b\x0c\x1c-\x20]|[\xc2-\xe3][\x80-\xbf]{1,2})"
+_ANY_DIGITS = rb"(?:[0-9]|[\xc2-\xf4][\x80-\xbf]{1,3})+"
+_LINE_START = rb"[\r\n]"
+_TASKCLUSTER_PREFIX_SUPERSET = rb"(?:\[[^\]\r\n]*\]" + _ANY_WHITESPACE + rb")?"
+_MOZHARNESS_PREFIX_SUPERSET = (
+    rb"(?:" + _ANY_DIGITS + rb":" + _ANY_DIGITS + rb":" + _ANY_DIGITS + rb" +(?:DEBUG|INFO|WARNING) - +)?"
+)
+#: Rules anchored at the start of the trimmed line (see ``_ERROR_AT_START``).
+PREFILTER_AT_LINE_START: tuple[bytes, ...] = (
+    rb"[A-Za-z.]+Error: ",
+    rb"[A-Za-z.]*Exception: ",
+    rb"\[  FAILED  \] ",
     rb"remoteFailed:",
     rb"rm: cannot ",
     rb"abort:",
-    rb":error]",
-    rb":exception]",
-    # compiler-style rules
-    rb" error(",
-    rb": error:",
-    rb" error C",
-    rb" error RC",
-    rb"ERROR 4",
-    rb"ERROR 5",
-    # mozharness error levels
-    rb"ERROR - ",
-    rb"CRITICAL - ",
-    rb"FATAL - ",
+    rb"\[taskcluster\] Error:",
+    rb"\[[^\]\r\n]+:(?:error|exception)\]",
 )
+TASKCLUSTER_MARKER_PATTERN = _LINE_START + re.escape(TASKCLUSTER_LOG_MARKER.encode())
+
+
+def prefilter_pattern(*, errors: bool = True, taskcluster_marker: bool = True, extra: tuple[bytes, ...] = ()) -> bytes:
+    """The byte regex (RE2- and ``re``-compatible) selecting candidate lines.
+
+    *errors* adds the error rules, *taskcluster_marker* the Taskcluster-mode switch, and
+    *extra* further literal fragments (e.g. ``PERFHERDER_DATA``).
+    """
+    alternatives: list[bytes] = []
+    if errors:
+        alternatives += [re.escape(literal) for literal in PREFILTER_LITERALS]
+        alternatives.append(
+            _LINE_START
+            + _TASKCLUSTER_PREFIX_SUPERSET
+            + _MOZHARNESS_PREFIX_SUPERSET
+            + rb"(?:"
+            + b"|".join(PREFILTER_AT_LINE_START)
+            + rb")"
+        )
+    if taskcluster_marker:
+        alternatives.append(TASKCLUSTER_MARKER_PATTERN)
+    alternatives += [re.escape(literal) for literal in extra]
+    return b"|".join(alternatives)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +194,8 @@ class ErrorLineCollector:
     """Stateful per-log error collection (Taskcluster mode, dedupe, the 40-line cap).
 
     Feed lines in log order; lines that are skipped (for example by a prefilter) must
-    not be able to change the state, which holds for every line without a
-    :data:`PREFILTER_FRAGMENTS` entry.
+    not be able to change the state, which holds for every line that does not match
+    :func:`prefilter_pattern`.
     """
 
     __slots__ = ("errors", "is_taskcluster", "max_errors", "_last_line")

@@ -1,11 +1,13 @@
 """One-pass parsing of unstructured logs: error lines and PERFHERDER_DATA objects.
 
-Speed comes from not looking at most lines at all: a single compiled byte pattern
-(RE2 when available, a DFA that scans at hundreds of MB/s) finds the few lines that
-contain any fragment an error rule or PERFHERDER_DATA needs.  Only those lines are
-located, decoded, cut to 500 characters and run through the exact upstream rules in
-:mod:`treeherder.logs.errors`.  Line numbers are kept by counting line breaks between
-candidates with ``bytes.count``, which runs at memory speed.
+Speed comes from not looking at most lines at all: one compiled byte pattern (RE2, a
+DFA that scans at hundreds of MB/s; stdlib ``re`` as a fallback) finds the few lines
+that could match an error rule, hold PERFHERDER_DATA or switch on Taskcluster mode
+(:func:`treeherder.logs.errors.prefilter_pattern`).  Only those lines are located,
+decoded, cut to 500 characters and run through the exact upstream rules in
+:mod:`treeherder.logs.errors`.  Line numbers are kept by counting ``\\n`` between
+candidates with ``bytes.count``, which runs at memory speed; lone ``\\r`` breaks are
+first rewritten to ``\\n`` in place, so offsets and numbers do not change.
 
 Line breaks are ``\\n``, ``\\r\\n`` and a lone ``\\r`` (as ``bytes.splitlines``), and
 line numbers are 0-based.
@@ -16,15 +18,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import IO, Any
 
 from treeherder.logs.decompress import iter_decompressed
 from treeherder.logs.errors import (
     MAX_ERROR_LINES,
     MAX_LINE_LENGTH,
-    PREFILTER_FRAGMENTS,
     ErrorLine,
     ErrorLineCollector,
+    prefilter_pattern,
 )
 from treeherder.logs.perfherder import PERFHERDER_MARKER, extract_performance_object
 
@@ -36,15 +39,35 @@ except ImportError:  # pragma: no cover - exercised by forcing the fallback in t
 READ_BLOCK = 1 << 20
 
 _PERFHERDER_BYTES = PERFHERDER_MARKER.encode()
-_TASKCLUSTER_BYTES = b"[taskcluster "
-_LINE_BREAK = re.compile(rb"[\r\n]")
+_LONE_CARRIAGE_RETURN = re.compile(rb"\r(?!\n)")
+_LINE_BREAK_SENTINEL = b"\n"
 
 
-def _compile_prefilter(fragments: Iterable[bytes], use_re2: bool) -> Any:
-    pattern = b"|".join(re.escape(fragment) for fragment in fragments)
+@lru_cache(maxsize=16)
+def _compile_prefilter(pattern: bytes, use_re2: bool) -> Any:
     if use_re2 and _re2 is not None:
-        return _re2.compile(pattern)
+        options = _re2.Options()
+        options.encoding = _re2.Options.Encoding.LATIN1  # byte semantics, as `re` on bytes
+        return _re2.compile(pattern, options)
     return re.compile(pattern)
+
+
+def _normalise_line_breaks(buf: bytes) -> tuple[bytes, bool]:
+    """Turn lone \\r breaks into \\n, keeping every offset and line number.
+
+    Afterwards each line ends at a \\n (possibly preceded by the \\r of a \\r\\n), so
+    lines are found and counted with single-byte searches.  Returns the buffer and
+    whether it still contains \\r\\n pairs.  A \\r\\n must not straddle the end of *buf*.
+    """
+    if b"\r" not in buf:
+        return buf, False
+    lone = [match.start() for match in _LONE_CARRIAGE_RETURN.finditer(buf)]
+    if lone:
+        mutable = bytearray(buf)
+        for position in lone:
+            mutable[position] = 10  # b"\n"
+        buf = bytes(mutable)
+    return buf, True
 
 
 @dataclass(slots=True)
@@ -83,14 +106,15 @@ class LogParser:
         self._prefilter = self._build_prefilter()
 
     def _build_prefilter(self) -> Any:
-        fragments: list[bytes] = []
-        if not self._collector.complete:
-            fragments += PREFILTER_FRAGMENTS
-            if not self._collector.is_taskcluster:
-                fragments.append(_TASKCLUSTER_BYTES)
-        if self._extract_performance:
-            fragments.append(_PERFHERDER_BYTES)
-        return _compile_prefilter(fragments, self._use_re2) if fragments else None
+        collecting_errors = not self._collector.complete
+        if not collecting_errors and not self._extract_performance:
+            return None
+        pattern = prefilter_pattern(
+            errors=collecting_errors,
+            taskcluster_marker=collecting_errors and not self._collector.is_taskcluster,
+            extra=(_PERFHERDER_BYTES,) if self._extract_performance else (),
+        )
+        return _compile_prefilter(pattern, self._use_re2)
 
     @property
     def done(self) -> bool:
@@ -101,20 +125,27 @@ class LogParser:
         """Parse the complete lines in *data* (plus what was carried over)."""
         if self._finished:
             raise RuntimeError("feed() after finish()")
-        buf = self._carry + data if self._carry else data
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            # Common case: one copy builds sentinel + carried partial line + complete lines.
+            chunk = b"".join((_LINE_BREAK_SENTINEL, self._carry, memoryview(data)[:cut]))
+            self._carry = data[cut:]
+            self._scan(chunk)
+            return
+        buf = self._carry + data
         cut = buf.rfind(b"\n") + 1
         if cut == 0:
             # No \n at all: a \r that is not the last byte cannot be the start of a \r\n pair.
             cut = buf.rfind(b"\r", 0, len(buf) - 1) + 1
         self._carry = buf[cut:]
         if cut:
-            self._scan(buf[:cut] if cut < len(buf) else buf)
+            self._scan(_LINE_BREAK_SENTINEL + buf[:cut])
 
     def finish(self) -> LogParseResult:
         """Parse the last (unterminated) line and return the result."""
         if not self._finished:
             if self._carry:
-                self._scan(self._carry)
+                self._scan(_LINE_BREAK_SENTINEL + self._carry)
                 if not self._carry.endswith((b"\n", b"\r")):
                     self._line_number += 1
                 self._carry = b""
@@ -122,48 +153,43 @@ class LogParser:
         return LogParseResult(list(self._collector.errors), list(self._performance_data), self._line_number)
 
     def _scan(self, buf: bytes) -> None:
-        """Handle every candidate line of *buf*, which ends at a line break or is the log's tail."""
-        has_cr = b"\r" in buf
-        cursor = 0  # start of a line whose number is cursor_line
+        """Handle every candidate line of *buf*.
+
+        *buf* starts with one sentinel line break (so that line-start anchors in the
+        prefilter need no special case; it is not counted) and ends at a line break
+        or is the log's tail.
+        """
+        buf, has_crlf = _normalise_line_breaks(buf)
+        cursor = 1  # start of a line whose number is cursor_line
         cursor_line = self._line_number
-        if self._prefilter is not None:
-            pos = 0
-            size = len(buf)
-            while pos < size:
-                match = self._prefilter.search(buf, pos)
-                if match is None:
-                    break
-                hit = match.start()
-                if has_cr:
-                    start = max(buf.rfind(b"\n", cursor, hit) + 1, buf.rfind(b"\r", cursor, hit) + 1, cursor)
-                    breaks = buf.count(b"\n", cursor, start) + buf.count(b"\r", cursor, start)
-                    breaks -= buf.count(b"\r\n", cursor, start)
-                    found = _LINE_BREAK.search(buf, hit)
-                    end = found.start() if found else size
-                    next_start = end + 2 if buf.startswith(b"\r\n", end) else end + 1
-                else:
-                    start = max(buf.rfind(b"\n", cursor, hit) + 1, cursor)
-                    breaks = buf.count(b"\n", cursor, start)
-                    end = buf.find(b"\n", hit)
-                    if end < 0:
-                        end = size
-                    next_start = end + 1
-                line_number = cursor_line + breaks
-                self._handle_line(buf[start:end], line_number)
-                if end == size:  # the log's unterminated last line: finish() counts it
-                    cursor, cursor_line = size, line_number
-                    break
-                cursor = next_start
-                cursor_line = line_number + 1
-                pos = next_start
-                if self._prefilter is None:
-                    break
+        size = len(buf)
+        pos = 0
+        while self._prefilter is not None and pos < size:
+            match = self._prefilter.search(buf, pos)
+            if match is None:
+                break
+            # The match's last byte is inside the candidate line (a line-start anchor
+            # begins at the preceding line break).
+            hit = match.end() - 1
+            start = max(buf.rfind(b"\n", cursor, hit) + 1, cursor)
+            breaks = buf.count(b"\n", cursor, start)
+            end = buf.find(b"\n", hit)
+            if end < 0:
+                end = size
+            next_start = end + 1
+            if has_crlf and buf[end - 1] == 13:  # the \r of a \r\n
+                end -= 1
+            line_number = cursor_line + breaks
+            self._handle_line(buf[start:end], line_number)
+            if next_start > size:  # the log's unterminated last line: finish() counts it
+                cursor, cursor_line = size, line_number
+                break
+            cursor = next_start
+            cursor_line = line_number + 1
+            pos = next_start - 1  # the line break, so a line-start anchor can match
         # Count the remaining line breaks of this chunk.
-        if cursor < len(buf):
-            breaks = buf.count(b"\n", cursor)
-            if has_cr:
-                breaks += buf.count(b"\r", cursor) - buf.count(b"\r\n", cursor)
-            cursor_line += breaks
+        if cursor < size:
+            cursor_line += buf.count(b"\n", cursor)
         self._line_number = cursor_line
 
     def _handle_line(self, raw: bytes, line_number: int) -> None:
