@@ -28,7 +28,8 @@ test: install
 	@set -euo pipefail; \
 	services=$$(mktemp -d /tmp/treeherder-services.XXXXXX); \
 	trap 'scripts/services.sh stop "$$services"; rm -rf "$$services"' EXIT; \
-	eval "$$(scripts/services.sh start "$$services")"; \
+	scripts/services.sh start "$$services" > "$$services/env"; \
+	. "$$services/env"; \
 	export TEST_REQUIRE_SERVICES=1 TEST_OUTPUT_DIR="$${TEST_OUTPUT_DIR:-$$PWD/test-output}"; \
 	$(BIN)/pytest $(PYTEST_ARGS)
 

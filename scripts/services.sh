@@ -49,7 +49,9 @@ start_postgres() {
         chown -R "$user" "$data"
         runas=(runuser -u "$user" --)
     fi
-    "${runas[@]}" "$bin/initdb" -D "$data/db" -U postgres -A trust --no-sync >"$data/initdb.log" 2>&1
+    if ! "${runas[@]}" "$bin/initdb" -D "$data/db" -U postgres -A trust --no-sync >"$data/initdb.log" 2>&1; then
+        say "initdb failed:"; cat "$data/initdb.log" >&2; return 1
+    fi
     "${runas[@]}" "$bin/pg_ctl" -D "$data/db" -l "$data/server.log" -w \
         -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
         start >&2
@@ -129,6 +131,8 @@ stop_rabbitmq() {
 case "$cmd" in
     start)
         mkdir -p "$dir"
+        # The servers run as their own system users, which must be able to reach their data folders.
+        chmod 755 "$dir"
         start_postgres
         start_rabbitmq
         ;;
