@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from treeherder.logs.errors import ErrorLineCollector, is_error_line, strip_taskcluster_prefix
+from treeherder.logs.errors import ERROR_SUBSTRINGS, ErrorLineCollector, is_error_line, strip_taskcluster_prefix
 from treeherder.logs.parser import LogParser, parse_error_lines, parse_log_bytes, parse_log_file
 
 LOGVIEW_NAMES = [
@@ -172,3 +172,52 @@ def test_lines_cut_to_500_characters_unless_perfherder() -> None:
 def test_invalid_utf8_is_replaced() -> None:
     errors = parse_log_bytes(b"abort: caf\xe9\n").errors
     assert errors[0].line == "abort: caf\ufffd"
+
+
+RULE_EXAMPLES = [
+    *(f"before {marker} after" for marker in ERROR_SUBSTRINGS),
+    "make: *** [all] Error 2",
+    "gmake[2]: *** [all] Error 2",
+    "RuntimeError: boom",
+    "Exception: boom",
+    "mozprocess.Exception: boom",
+    "[  FAILED  ] Suite.Test",
+    "remoteFailed: [Failure instance]",
+    "rm: cannot remove 'x'",
+    "abort: push creates new remote head",
+    "[taskcluster] Error: task failed",
+    "[vcs:error] clone failed",
+    "[a.b-c_d:exception] oops",
+    "src/a.c(12): error(42): thing",
+    "src/a.cpp:12: error: no member",
+    "a.cpp(3) : error C2065: undeclared",
+    "a.rc : error RC2135: bad",
+    "HTTP ERROR 404: not found",
+    "mozmake.EXE[3]: *** [x] Error 1",
+]
+PREFIXES = [
+    "",
+    "10:01:02     INFO -  ",
+    "10:01:02  WARNING - ",
+    "10:01:02    ERROR - ",
+    "[task 2025-01-01T00:00:00.000Z] ",
+    "[task 2025-01-01T00:00:00.000Z] 10:01:02     INFO - ",
+]
+
+
+@pytest.mark.parametrize("taskcluster", [False, True])
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_prefilter_keeps_every_rule(prefix: str, taskcluster: bool) -> None:
+    """Each rule, behind each kind of prefix: the fast path finds what the plain rules find."""
+    lines = (["[taskcluster 2025-01-01T00:00:00.000Z] Worker"] if taskcluster else []) + [
+        prefix + example for example in RULE_EXAMPLES
+    ]
+    reference = parse_error_lines(lines, max_errors=10_000)
+    data = "\n".join(lines).encode()
+    for use_re2 in (True, False):
+        parser = LogParser(max_errors=10_000, use_re2=use_re2)
+        parser.feed(data)
+        assert parser.finish().errors == reference
+    if prefix.startswith("[task") and not taskcluster:
+        return  # the prefix blocks the anchored rules outside Taskcluster logs
+    assert len(reference) == len(RULE_EXAMPLES)
