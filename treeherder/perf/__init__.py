@@ -1,0 +1,1 @@
+"""Perfherder: performance data ingestion, regression detection and comparison."""
