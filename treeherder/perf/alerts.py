@@ -7,6 +7,7 @@ what these functions return (PERF.md §5.4 to §5.6).
 from __future__ import annotations
 
 import math
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -115,7 +116,10 @@ def noise_profile(earlier: Sequence[RevisionDatum]) -> str:
     try:
         from moz_measure_noise import deviance
 
-        profile, _score = deviance([_geometric_mean(d.values) for d in earlier])
+        with warnings.catch_warnings():
+            # near-constant data makes scipy warn about precision; the profile is still usable
+            warnings.simplefilter("ignore", RuntimeWarning)
+            profile, _score = deviance([_geometric_mean(d.values) for d in earlier])
     except Exception:  # a failed profile must never stop alert generation (upstream: N/A)
         return "N/A"
     return profile if isinstance(profile, str) else "N/A"
