@@ -198,8 +198,10 @@ def load_sample_data() -> None:
 def _register_commands() -> None:
     """Commands that live beside their domain (logs/, perf/, pulse/, ...)."""
     from treeherder.logs.cli import parse_log
+    from treeherder.perf.cli import perf
 
     main.add_command(parse_log)
+    main.add_command(perf)
 
 
 _register_commands()
