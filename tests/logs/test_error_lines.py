@@ -221,3 +221,46 @@ def test_prefilter_keeps_every_rule(prefix: str, taskcluster: bool) -> None:
     if prefix.startswith("[task") and not taskcluster:
         return  # the prefix blocks the anchored rules outside Taskcluster logs
     assert len(reference) == len(RULE_EXAMPLES)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_overlong_lines_are_cut_without_losing_line_numbers(seed: int) -> None:
+    rng = random.Random(seed)
+    breaks = LINE_BREAK_SETS[seed % len(LINE_BREAK_SETS)]
+    pieces = [b"abort: short", b"q" * 30_000, b"abort: long " + b"z" * 25_000, b"fine", b"x\xc3\xa9" * 9000]
+    data = b"".join(rng.choice(pieces) + rng.choice(breaks) for _ in range(60)) + b"abort: tail " + b"t" * 20_000
+    reference = parse_error_lines(data.splitlines(), max_errors=10_000)
+    parser = LogParser(max_errors=10_000, max_line_bytes=4096)
+    pos = 0
+    while pos < len(data):
+        step = rng.choice([1000, 3000, 7000, 65536])
+        parser.feed(data[pos : pos + step])
+        pos += step
+    result = parser.finish()
+    assert result.errors == reference
+    assert result.line_count == len(data.splitlines())
+
+
+def test_huge_line_without_breaks_is_fast() -> None:
+    parser = LogParser()
+    block = b"y" * 65536
+    for _ in range(400):  # 26 MB in one line
+        parser.feed(block)
+    parser.feed(b"\nabort: after\n")
+    result = parser.finish()
+    assert [(e.linenumber, e.line) for e in result.errors] == [(1, "abort: after")]
+    assert result.line_count == 2
+
+
+def test_overlong_line_content_is_cut() -> None:
+    suites = [{"name": f"suite{i}", "subtests": []} for i in range(300)]
+    valid = b"PERFHERDER_DATA: " + json.dumps({"framework": {"name": "x"}, "suites": suites}).encode()
+    assert len(valid) > 8000
+    for max_line_bytes, expected in ((len(valid) + 10, 1), (4096, 0)):
+        parser = LogParser(max_line_bytes=max_line_bytes)
+        data = valid + b"\nabort: next\n"
+        for start in range(0, len(data), 1000):  # the long line arrives in pieces
+            parser.feed(data[start : start + 1000])
+        result = parser.finish()
+        assert len(result.performance_data) == expected
+        assert [(e.linenumber, e.line) for e in result.errors] == [(1, "abort: next")]

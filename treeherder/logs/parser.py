@@ -37,9 +37,12 @@ except ImportError:  # pragma: no cover - exercised by forcing the fallback in t
     _re2 = None
 
 READ_BLOCK = 1 << 20
+#: Lines longer than this (in bytes) are cut before parsing; see ``LogParser._extend_line``.
+MAX_LINE_BYTES = 8 << 20
 
 _PERFHERDER_BYTES = PERFHERDER_MARKER.encode()
 _LONE_CARRIAGE_RETURN = re.compile(rb"\r(?!\n)")
+_LINE_BREAK = re.compile(rb"[\r\n]")
 _LINE_BREAK_SENTINEL = b"\n"
 
 
@@ -95,12 +98,15 @@ class LogParser:
         max_errors: int = MAX_ERROR_LINES,
         extract_performance: bool = True,
         use_re2: bool = True,
+        max_line_bytes: int = MAX_LINE_BYTES,
     ) -> None:
         self._collector = ErrorLineCollector(max_errors)
         self._extract_performance = extract_performance
         self._use_re2 = use_re2
         self._performance_data: list[dict[str, Any]] = []
         self._carry = b""
+        self._max_line_bytes = max_line_bytes
+        self._overlong = False  # inside a line longer than max_line_bytes
         self._line_number = 0  # number of the first line of the next chunk
         self._finished = False
         self._prefilter = self._build_prefilter()
@@ -126,20 +132,35 @@ class LogParser:
         if self._finished:
             raise RuntimeError("feed() after finish()")
         cut = data.rfind(b"\n") + 1
-        if cut:
-            # Common case: one copy builds sentinel + carried partial line + complete lines.
-            chunk = b"".join((_LINE_BREAK_SENTINEL, self._carry, memoryview(data)[:cut]))
-            self._carry = data[cut:]
-            self._scan(chunk)
+        if not cut:
+            # No \n: a \r that is not the last byte cannot be the first half of a \r\n.
+            cut = data.rfind(b"\r", 0, len(data) - 1) + 1
+        if not cut:
+            self._extend_line(data)
             return
-        buf = self._carry + data
-        cut = buf.rfind(b"\n") + 1
-        if cut == 0:
-            # No \n at all: a \r that is not the last byte cannot be the start of a \r\n pair.
-            cut = buf.rfind(b"\r", 0, len(buf) - 1) + 1
-        self._carry = buf[cut:]
-        if cut:
-            self._scan(_LINE_BREAK_SENTINEL + buf[:cut])
+        complete = memoryview(data)[:cut]
+        if self._overlong:
+            # The rest of an overlong line ends at this block's first line break.
+            complete = complete[_LINE_BREAK.search(data).start() :]
+            self._overlong = False
+        # One copy builds sentinel + carried partial line + complete lines.
+        chunk = b"".join((_LINE_BREAK_SENTINEL, self._carry, complete))
+        self._carry = data[cut:]
+        self._scan(chunk)
+
+    def _extend_line(self, data: bytes) -> None:
+        """Carry a block without a usable line break; very long lines keep only their start."""
+        if self._overlong:
+            return
+        self._carry += data
+        if len(self._carry) > self._max_line_bytes:
+            # Rules look at 500 characters; only a PERFHERDER_DATA line could need more, and
+            # one this long is not real.  Bounding the line bounds memory and copying.
+            keep = self._max_line_bytes
+            if self._carry[keep - 1 : keep] == b"\r":
+                keep += 1  # keep a byte of the long line, so its end is not mistaken for a \r\n
+            self._carry = self._carry[:keep]
+            self._overlong = True
 
     def finish(self) -> LogParseResult:
         """Parse the last (unterminated) line and return the result."""
