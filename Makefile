@@ -22,23 +22,29 @@ $(STAMP): pyproject.toml client/pyproject.toml
 run: install
 	$(BIN)/treeherder serve --host $(HOST) --port $(PORT) --sample-data
 
-# Starts PostgreSQL and RabbitMQ on loopback in a temporary folder (installing them from Debian's packages when
-# missing), runs the whole suite against SQLite and PostgreSQL, and stops what it started.
-test: install
+# Runs a command with PostgreSQL and RabbitMQ started on loopback in a temporary folder (installed from Debian's
+# packages when missing), and stops them afterwards, whatever the command's outcome.
+define with_services
 	@set -euo pipefail; \
 	services=$$(mktemp -d /tmp/treeherder-services.XXXXXX); \
 	trap 'scripts/services.sh stop "$$services"; rm -rf "$$services"' EXIT; \
 	scripts/services.sh start "$$services" > "$$services/env"; \
 	. "$$services/env"; \
 	export TEST_REQUIRE_SERVICES=1 TEST_OUTPUT_DIR="$${TEST_OUTPUT_DIR:-$$PWD/test-output}"; \
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(1)
+endef
+
+# The whole suite against SQLite and PostgreSQL.
+test: install
+	$(call with_services,$(BIN)/pytest $(PYTEST_ARGS))
 
 # The suite without starting services: PostgreSQL/RabbitMQ tests are skipped unless TEST_POSTGRES_URL etc. are set.
 test-quick: install
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
+# The benchmarks (BENCH_SIZE=quick, about two minutes; BENCH_SIZE=large, closer to a busy production day).
 bench: install
-	$(BIN)/python -m bench --size $(BENCH_SIZE)
+	$(call with_services,$(BIN)/python -m bench --size $(BENCH_SIZE))
 
 clean:
 	rm -rf $(VENV) var test-output .pytest_cache

@@ -13,6 +13,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from treeherder.db import tables as t
 from treeherder.db.engine import Database
-from treeherder.db.upsert import dialect_insert, insert_ignore
+from treeherder.db.upsert import dialect_insert_for, insert_ignore
 from treeherder.ingest.model import JobDatum, PushDatum
 
 log = logging.getLogger(__name__)
@@ -422,21 +423,16 @@ def _store_jobs(
                 "last_modified": now,
             }
         )
-    insert = dialect_insert(conn, t.job)
-    # who, reason and the classification keep their first values (as upstream HEAD); a job only moves forward:
-    # nothing is written over a completed job, and an incoming state below the stored one is ignored.
-    updatable = (
-        "signature_id", "build_platform_id", "machine_platform_id", "machine_id", "option_collection_id",
-        "job_type_id", "job_group_id", "product_id", "result", "state", "state_rank", "tier",
-        "submit_timestamp", "start_timestamp", "end_timestamp", "last_modified",
-    )  # fmt: skip
-    upsert = insert.on_conflict_do_update(
-        index_elements=["guid"],
-        set_={name: insert.excluded[name] for name in updatable},
-        where=(t.job.c.state_rank < 3) & (insert.excluded.state_rank >= t.job.c.state_rank),
-    ).returning(t.job.c.guid, t.job.c.id)
-    for chunk in _chunks(rows):
-        result.job_ids.update((guid, job_id) for guid, job_id in conn.execute(upsert, list(chunk)))
+    # Which jobs move forward is decided from the stored states read here, and enforced again by the upsert's own
+    # WHERE clause (so a concurrent writer cannot make a job go backwards between the two statements). Plain
+    # executemany plus two SELECTs is much cheaper than an INSERT ... RETURNING of a whole batch on both databases.
+    stored = _stored_states(conn, [row["guid"] for row in rows])
+    rows = [row for row in rows if _moves_forward(stored.get(row["guid"]), row["state_rank"])]
+    if rows:
+        conn.execute(_job_upsert(conn.dialect.name), rows)
+        for chunk in _chunks([row["guid"] for row in rows]):
+            found = conn.execute(select(t.job.c.guid, t.job.c.id).where(t.job.c.guid.in_(chunk)))
+            result.job_ids.update((guid, job_id) for guid, job_id in found)
     result.skipped = len(jobs) - len(result.job_ids)
 
     written = [(j, result.job_ids[j.guid]) for j in jobs if j.guid in result.job_ids]
@@ -447,6 +443,39 @@ def _store_jobs(
     for handler in JOB_EXTRAS_HANDLERS:
         result.perf_signature_ids.update(handler(conn, repo, triples))
     return result
+
+
+# Columns a later message may change. who, reason and the classification keep their first values (as upstream HEAD).
+_UPDATABLE = (
+    "signature_id", "build_platform_id", "machine_platform_id", "machine_id", "option_collection_id",
+    "job_type_id", "job_group_id", "product_id", "result", "state", "state_rank", "tier",
+    "submit_timestamp", "start_timestamp", "end_timestamp", "last_modified",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=4)
+def _job_upsert(dialect: str):
+    """INSERT ... ON CONFLICT (guid) DO UPDATE, only moving a job forward: nothing is written over a completed job,
+    and an incoming state below the stored one is ignored. Built once per dialect."""
+    insert = dialect_insert_for(dialect, t.job)
+    return insert.on_conflict_do_update(
+        index_elements=["guid"],
+        set_={name: insert.excluded[name] for name in _UPDATABLE},
+        where=(t.job.c.state_rank < 3) & (insert.excluded.state_rank >= t.job.c.state_rank),
+    )
+
+
+def _stored_states(conn: Connection, guids: list[str]) -> dict[str, int]:
+    states: dict[str, int] = {}
+    for chunk in _chunks(guids):
+        found = conn.execute(select(t.job.c.guid, t.job.c.state_rank).where(t.job.c.guid.in_(chunk)))
+        states.update((guid, rank) for guid, rank in found)
+    return states
+
+
+def _moves_forward(stored_rank: int | None, incoming_rank: int) -> bool:
+    """A completed job is final; otherwise a job may stay where it is or move forward, never back."""
+    return stored_rank is None or (stored_rank < 3 and incoming_rank >= stored_rank)
 
 
 def _adopt_retried_guids(conn: Connection, repository_id: int, jobs: Sequence[JobDatum]) -> None:
@@ -520,7 +549,11 @@ def _mark_superseded(conn: Connection, repository_id: int, written: list[tuple[J
 
 
 def _pending_logs(conn: Connection, written: list[tuple[JobDatum, int]]) -> list[tuple[int, int, str, str]]:
-    wanted = {job_id: j.result for j, job_id in written if any(ref.name in PARSEABLE_LOG_NAMES for ref in j.logs)}
+    wanted = {
+        job_id: j.result
+        for j, job_id in written
+        if any(ref.name in PARSEABLE_LOG_NAMES and ref.parse_status == "pending" for ref in j.logs)
+    }
     if not wanted:
         return []
     pending = []
