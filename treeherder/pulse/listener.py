@@ -1,0 +1,451 @@
+"""The Pulse listener: consume messages, transform them, store them in batches.
+
+One durable queue per source (``queue/<user>/<suffix>``) is bound to the source's
+exchanges; exchanges that do not exist yet are declared as durable topic exchanges.
+Messages are taken ``batch_size`` at a time (the prefetch window), transformed
+(Taskcluster and push messages need HTTP fetches, done on a thread pool), and the
+batch is stored with one call per kind: pushes first, then jobs. A message is
+acknowledged only after what it produced has been stored, so a crash loses nothing.
+
+What happens to a message that is not stored:
+
+* it can never be processed (:class:`~treeherder.pulse.errors.PulseMessageError`,
+  undecodable body): it is copied to the dead-letter queue ``<queue>.dead-letter``
+  with the reason in header ``x-pulse-error``, then acknowledged;
+* it may work later (its push has not arrived yet, a fetch or the store failed): it
+  is parked in a retry queue ``<queue>.retry.<delay>ms`` whose messages expire back
+  into the main queue after the delay; the delay doubles on each attempt, and after
+  ``max_retries`` attempts the message goes to the dead-letter queue instead.
+
+Broken connections are re-established with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import amqp.exceptions
+import kombu
+import kombu.exceptions
+import orjson
+from kombu.message import Message
+
+from .errors import PulseMessageError
+from .jobs import PulseJob, job_message_to_datum
+from .pushes import FetchJson, PushRepository, RepositoryPush, push_message_to_pushes
+from .sources import PulseSource
+from .taskcluster import FetchArtifacts, FetchTask, task_message_to_jobs
+
+logger = logging.getLogger(__name__)
+
+# Headers that carry a message's origin through the retry queues, where the broker
+# re-delivers it from the default exchange.
+EXCHANGE_HEADER = "x-pulse-exchange"
+ROUTING_KEY_HEADER = "x-pulse-routing-key"
+RETRIES_HEADER = "x-pulse-retries"
+ERROR_HEADER = "x-pulse-error"
+MAX_ERROR_HEADER_LENGTH = 1000
+IDLE_WAIT = 0.5  # seconds between checks of the stop flag and heartbeats while idle
+
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    kombu.exceptions.KombuError,
+    amqp.exceptions.AMQPError,
+)
+
+
+class PulseStore(Protocol):
+    """Where the listener puts what it received (the ingestion layer)."""
+
+    def store_pushes(self, pushes: Sequence[RepositoryPush]) -> None:
+        """Store pushes and their commits in one transaction."""
+
+    def store_jobs(self, jobs: Sequence[PulseJob]) -> Collection[int]:
+        """Store jobs in one transaction; return the indexes of jobs whose push is not stored yet.
+
+        Those jobs are not stored; the listener retries their messages later. Jobs of
+        unknown or inactive repositories are dropped by the store, not returned.
+        """
+
+    def push_repositories(self) -> Iterable[PushRepository]:
+        """The repositories push messages may belong to."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Delays between attempts: ``base_delay * 2**attempt``, capped at ``max_delay`` seconds."""
+
+    max_retries: int = 10
+    base_delay: float = 10.0
+    max_delay: float = 600.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 0)."""
+        return min(self.base_delay * 2**attempt, self.max_delay)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetchers:
+    """The HTTP fetches transforms need (see :class:`~treeherder.pulse.fetch.HttpFetcher`)."""
+
+    fetch_task: FetchTask
+    fetch_json: FetchJson
+    fetch_artifacts: FetchArtifacts | None = None
+
+
+@dataclass(slots=True)
+class _Delivery:
+    """A received message, its source, and what became of it."""
+
+    message: Message
+    source: PulseSource
+    queue_name: str
+    jobs: list[PulseJob] = field(default_factory=list)
+    pushes: list[RepositoryPush] = field(default_factory=list)
+    dead_reason: str | None = None
+    retry_reason: str | None = None
+
+    @property
+    def headers(self) -> dict[str, Any]:
+        return self.message.headers or {}
+
+    @property
+    def exchange(self) -> str:
+        return self.headers.get(EXCHANGE_HEADER) or self.message.delivery_info.get("exchange", "")
+
+    @property
+    def routing_key(self) -> str:
+        return self.headers.get(ROUTING_KEY_HEADER) or self.message.delivery_info.get("routing_key", "")
+
+    @property
+    def retries(self) -> int:
+        return int(self.headers.get(RETRIES_HEADER, 0))
+
+
+@dataclass
+class ListenerStats:
+    """Counters since start, for logs and tests."""
+
+    received: int = 0
+    stored_jobs: int = 0
+    stored_pushes: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    batches: int = 0
+
+
+class PulseListener:
+    """Consume the sources on one broker until ``stop`` is set (see the module docstring)."""
+
+    def __init__(
+        self,
+        url: str,
+        sources: Sequence[PulseSource],
+        store: PulseStore,
+        fetchers: Fetchers,
+        *,
+        batch_size: int = 200,
+        batch_wait: float = 1.0,
+        retry_policy: RetryPolicy | None = None,
+        queue_prefix: str | None = None,
+        fetch_concurrency: int = 8,
+        projects: Collection[str] | None = None,
+        reconnect_max_delay: float = 60.0,
+    ) -> None:
+        if not sources:
+            raise ValueError("a listener needs at least one source")
+        self.url = url
+        self.sources = list(sources)
+        self.store = store
+        self.fetchers = fetchers
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.queue_prefix = queue_prefix
+        self.fetch_concurrency = fetch_concurrency
+        self.projects = frozenset(projects) if projects is not None else None
+        self.reconnect_max_delay = reconnect_max_delay
+        self.stats = ListenerStats()
+        self.ready = threading.Event()  # set once queues are bound and consuming
+        self._pending: list[_Delivery] = []
+        self._batch_deadline = 0.0
+        self._producer: kombu.Producer | None = None
+        self._declared_retry_queues: set[str] = set()
+
+    # -- names -------------------------------------------------------------------------
+
+    def queue_name(self, source: PulseSource, connection: kombu.Connection) -> str:
+        """``queue/<user>/<suffix>``, or ``<queue_prefix>/<suffix>`` when a prefix is set."""
+        prefix = self.queue_prefix or f"queue/{connection.userid or 'guest'}"
+        return f"{prefix}/{source.suffix}"
+
+    @staticmethod
+    def dead_letter_queue_name(queue_name: str) -> str:
+        """The queue that keeps messages that can never be processed."""
+        return f"{queue_name}.dead-letter"
+
+    @staticmethod
+    def retry_queue_name(queue_name: str, delay: float) -> str:
+        """The queue where messages wait ``delay`` seconds before returning to ``queue_name``."""
+        return f"{queue_name}.retry.{round(delay * 1000)}ms"
+
+    # -- running -------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until ``stop`` is set, reconnecting with backoff when the broker goes away."""
+        failures = 0
+        with ThreadPoolExecutor(max_workers=self.fetch_concurrency, thread_name_prefix="pulse-fetch") as pool:
+            while not stop.is_set():
+                try:
+                    with kombu.Connection(
+                        self.url, heartbeat=120, transport_options={"confirm_publish": True}
+                    ) as connection:
+                        connection.connect()
+                        failures = 0
+                        self._consume(connection, stop, pool)
+                except CONNECTION_ERRORS as exc:
+                    self.ready.clear()
+                    self._pending.clear()  # unacknowledged: the broker re-delivers them
+                    self._producer = None
+                    self._declared_retry_queues.clear()
+                    delay = min(2**failures, self.reconnect_max_delay)
+                    failures += 1
+                    logger.warning(
+                        "pulse connection to %s failed (%s); reconnecting in %.0fs", self._safe_url(), exc, delay
+                    )
+                    stop.wait(delay)
+
+    def _consume(self, connection: kombu.Connection, stop: threading.Event, pool: ThreadPoolExecutor) -> None:
+        queues = self._declare(connection)
+        consume_channel = connection.channel()
+        self._producer = kombu.Producer(connection.channel())
+        consumers = []
+        for source, queue in zip(self.sources, queues, strict=True):
+            consumer = kombu.Consumer(
+                consume_channel,
+                queues=[queue],
+                on_message=self._receiver(source, queue.name),
+                prefetch_count=self.batch_size,
+            )
+            consumer.consume()
+            consumers.append(consumer)
+        self.ready.set()
+        logger.info("listening on %s", ", ".join(queue.name for queue in queues))
+        while not stop.is_set():
+            timeout = IDLE_WAIT
+            if self._pending:
+                timeout = max(0.0, min(timeout, self._batch_deadline - time.monotonic()))
+            try:
+                connection.drain_events(timeout=timeout)
+            except TimeoutError:
+                connection.heartbeat_check()
+            if self._pending and (len(self._pending) >= self.batch_size or time.monotonic() >= self._batch_deadline):
+                self._process_batch(pool)
+        if self._pending:
+            self._process_batch(pool)
+        for consumer in consumers:
+            consumer.cancel()
+
+    def _receiver(self, source: PulseSource, queue_name: str) -> Callable[[Message], None]:
+        def receive(message: Message) -> None:
+            if not self._pending:
+                self._batch_deadline = time.monotonic() + self.batch_wait
+            self._pending.append(_Delivery(message, source, queue_name))
+
+        return receive
+
+    # -- declaring -------------------------------------------------------------------------
+
+    def _declare(self, connection: kombu.Connection) -> list[kombu.Queue]:
+        exchanges = {binding.exchange for source in self.sources for binding in source.bindings}
+        for name in sorted(exchanges):
+            ensure_topic_exchange(connection, name)
+        queues = []
+        with connection.channel() as channel:
+            for source in self.sources:
+                name = self.queue_name(source, connection)
+                # Bound by hand: kombu's declarative bindings would re-declare the
+                # exchanges, which fails for exchanges declared differently by their owner.
+                queue = kombu.Queue(name, durable=True, auto_delete=False)
+                queue(channel).declare()
+                for binding in source.bindings:
+                    for key in binding.routing_keys:
+                        channel.queue_bind(queue=name, exchange=binding.exchange, routing_key=key)
+                kombu.Queue(self.dead_letter_queue_name(name), durable=True, auto_delete=False)(channel).declare()
+                queues.append(queue)
+        return queues
+
+    # -- processing -------------------------------------------------------------------------
+
+    def _process_batch(self, pool: ThreadPoolExecutor) -> None:
+        batch, self._pending = self._pending, []
+        self.stats.batches += 1
+        self.stats.received += len(batch)
+        inline = [delivery for delivery in batch if delivery.source.kind == "jobs"]
+        fetching = [delivery for delivery in batch if delivery.source.kind != "jobs"]
+        repositories = list(self.store.push_repositories()) if any(d.source.kind == "pushes" for d in batch) else []
+        futures = [pool.submit(self._transform, delivery, repositories) for delivery in fetching]
+        for delivery in inline:
+            self._transform(delivery, repositories)
+        for future in futures:
+            future.result()
+
+        ready = [d for d in batch if d.dead_reason is None and d.retry_reason is None]
+        self._store(ready, "pushes")
+        self._store([d for d in ready if d.retry_reason is None], "jobs")
+
+        for delivery in batch:
+            if delivery.dead_reason is not None:
+                self._dead_letter(delivery, delivery.dead_reason)
+            elif delivery.retry_reason is not None:
+                self._retry(delivery, delivery.retry_reason)
+            else:
+                delivery.message.ack()
+
+    def _transform(self, delivery: _Delivery, repositories: Sequence[PushRepository]) -> None:
+        """Fill ``delivery.jobs``/``pushes``, or set why it cannot be stored now."""
+        try:
+            body = orjson.loads(delivery.message.body)
+        except (orjson.JSONDecodeError, TypeError) as exc:
+            delivery.dead_reason = f"body is not JSON: {exc}"
+            return
+        kind = delivery.source.kind
+        try:
+            if kind == "jobs":
+                delivery.jobs = [job_message_to_datum(body)]
+            elif kind == "tasks":
+                message = {"root_url": delivery.source.root_url, "exchange": delivery.exchange, "payload": body}
+                delivery.jobs = task_message_to_jobs(message, self.fetchers.fetch_task, self.fetchers.fetch_artifacts)
+            else:
+                delivery.pushes = push_message_to_pushes(
+                    delivery.exchange, body, repositories, self.fetchers.fetch_json
+                )
+        except PulseMessageError as exc:
+            delivery.dead_reason = exc.reason
+        except Exception as exc:  # noqa: BLE001 - fetch failures of any kind are retried, bounded
+            logger.warning("transforming a %s message failed, will retry: %r", kind, exc)
+            delivery.retry_reason = f"transform failed: {exc!r}"
+        if self.projects is not None:
+            delivery.jobs = [job for job in delivery.jobs if job.project in self.projects]
+            delivery.pushes = [push for push in delivery.pushes if push.repository in self.projects]
+
+    def _store(self, deliveries: Sequence[_Delivery], kind: str) -> None:
+        """Store one kind for a batch; on failure find which messages fail by storing them one by one."""
+        with_items = [d for d in deliveries if (d.pushes if kind == "pushes" else d.jobs)]
+        if not with_items:
+            return
+        try:
+            self._store_items(with_items, kind)
+            return
+        except Exception:
+            logger.exception("storing a batch of %d %s messages failed; storing them one by one", len(with_items), kind)
+        stored = 0
+        for delivery in with_items:
+            try:
+                self._store_items([delivery], kind)
+                stored += 1
+            except Exception as exc:  # noqa: BLE001
+                delivery.retry_reason = f"storing {kind} failed: {exc!r}"
+        if stored == 0 and len(with_items) > 1:
+            # Nothing could be stored: most likely the database is down. Slow down.
+            time.sleep(min(self.retry_policy.base_delay, 5.0))
+
+    def _store_items(self, deliveries: Sequence[_Delivery], kind: str) -> None:
+        if kind == "pushes":
+            pushes = [push for delivery in deliveries for push in delivery.pushes]
+            self.store.store_pushes(pushes)
+            self.stats.stored_pushes += len(pushes)
+            return
+        jobs: list[PulseJob] = []
+        owners: list[_Delivery] = []
+        for delivery in deliveries:
+            jobs.extend(delivery.jobs)
+            owners.extend([delivery] * len(delivery.jobs))
+        missing = set(self.store.store_jobs(jobs))
+        self.stats.stored_jobs += len(jobs) - len(missing)
+        for index in missing:
+            owners[
+                index
+            ].retry_reason = f"push {jobs[index].datum.get('revision')} of {jobs[index].project} not stored yet"
+
+    # -- retry and dead letters -------------------------------------------------------------
+
+    def _retry(self, delivery: _Delivery, reason: str) -> None:
+        attempt = delivery.retries
+        if attempt >= self.retry_policy.max_retries:
+            self._dead_letter(delivery, f"gave up after {attempt} retries: {reason}")
+            return
+        delay = self.retry_policy.delay(attempt)
+        queue_name = self.retry_queue_name(delivery.queue_name, delay)
+        retry_queue = kombu.Queue(
+            queue_name,
+            exchange=kombu.Exchange(""),
+            routing_key=queue_name,
+            durable=True,
+            auto_delete=False,
+            queue_arguments={
+                "x-message-ttl": round(delay * 1000),
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": delivery.queue_name,
+            },
+        )
+        declare = [] if queue_name in self._declared_retry_queues else [retry_queue]
+        self._republish(delivery, queue_name, {RETRIES_HEADER: attempt + 1}, declare)
+        self._declared_retry_queues.add(queue_name)
+        delivery.message.ack()
+        self.stats.retried += 1
+        logger.info("retrying a %s message in %.1fs (attempt %d): %s", delivery.source.kind, delay, attempt + 1, reason)
+
+    def _dead_letter(self, delivery: _Delivery, reason: str) -> None:
+        queue_name = self.dead_letter_queue_name(delivery.queue_name)
+        self._republish(delivery, queue_name, {ERROR_HEADER: reason[:MAX_ERROR_HEADER_LENGTH]}, [])
+        delivery.message.ack()
+        self.stats.dead_lettered += 1
+        logger.warning("dead-lettered a %s message from %s: %s", delivery.source.kind, delivery.exchange, reason)
+
+    def _republish(
+        self, delivery: _Delivery, queue_name: str, extra_headers: dict[str, Any], declare: list[kombu.Queue]
+    ) -> None:
+        assert self._producer is not None, "republishing outside a connection"
+        headers = {
+            **{k: v for k, v in delivery.headers.items() if not k.startswith("x-death")},
+            EXCHANGE_HEADER: delivery.exchange,
+            ROUTING_KEY_HEADER: delivery.routing_key,
+            **extra_headers,
+        }
+        message = delivery.message
+        self._producer.publish(
+            message.body,
+            exchange="",
+            routing_key=queue_name,
+            headers=headers,
+            content_type=message.content_type or "application/json",
+            content_encoding=message.content_encoding or "utf-8",
+            delivery_mode=2,
+            declare=declare,
+        )
+
+    def _safe_url(self) -> str:
+        return kombu.Connection(self.url).as_uri()  # hides the password
+
+
+def ensure_topic_exchange(connection: kombu.Connection, name: str) -> None:
+    """Declare durable topic exchange ``name`` unless it exists.
+
+    The existence check is passive, so exchanges owned by someone else (Pulse's
+    ``exchange/taskcluster-queue/...``) are used without needing the right to declare them.
+    """
+    with connection.channel() as channel:
+        try:
+            kombu.Exchange(name, type="topic", durable=True)(channel).declare(passive=True)
+            return
+        except amqp.exceptions.NotFound:
+            pass  # the broker closed this channel; declare on a fresh one
+    with connection.channel() as channel:
+        kombu.Exchange(name, type="topic", durable=True)(channel).declare()
