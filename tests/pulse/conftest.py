@@ -100,7 +100,7 @@ class RabbitNode:
         epmd = shutil.which("epmd") or next(Path("/usr/lib/erlang").glob("erts-*/bin/epmd"), None)
         if epmd:
             # epmd detaches into its own session; ask the private instance to exit.
-            subprocess.run([str(epmd), "-kill"], env=self.env, capture_output=True, timeout=10)
+            subprocess.run([str(epmd), "-kill"], check=False, env=self.env, capture_output=True, timeout=10)
         self.log.close()
 
 
