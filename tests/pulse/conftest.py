@@ -83,11 +83,6 @@ class RabbitNode:
             time.sleep(0.3)
         raise RuntimeError("rabbitmq-server did not start in time")
 
-    def ctl(self, *args: str) -> None:
-        """Run rabbitmqctl against this node."""
-        ctl = Path(_server_binary() or "").with_name("rabbitmqctl")
-        subprocess.run([str(ctl), *args], env=self.env, check=True, capture_output=True, timeout=60)
-
     def stop(self) -> None:
         if self.process.poll() is None:
             # The server runs in its own session, started here: end that group only.

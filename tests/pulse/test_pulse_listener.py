@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import socket
 import threading
 import time
 import uuid
@@ -308,19 +310,71 @@ def test_failed_fetch_is_retried(rabbitmq_url, shared_fixtures):
     assert listener.stats.retried == 1
 
 
-def test_listener_reconnects_after_the_broker_drops_it(rabbitmq_node, rabbitmq_url, job_messages, jobs_exchange):
-    if rabbitmq_node is None:
-        pytest.skip("needs the private node to drop connections")
+class CuttableProxy:
+    """A TCP proxy on loopback whose connections the test can cut, like a network failure would."""
+
+    def __init__(self, target_host, target_port):
+        self.target = (target_host, target_port)
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.sockets = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                self.sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def cut(self):
+        with self.lock:
+            sockets, self.sockets = self.sockets, []
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def close(self):
+        self.server.close()
+        self.cut()
+
+
+def test_listener_reconnects_after_the_connection_breaks(rabbitmq_url, job_messages, jobs_exchange):
+    broker = kombu.Connection(rabbitmq_url)
+    proxy = CuttableProxy(broker.hostname, broker.port)
+    proxied_url = f"amqp://{broker.userid}:{broker.password}@127.0.0.1:{proxy.port}/{broker.virtual_host}"
     store = RecordingStore()
-    listener = make_listener(rabbitmq_url, job_sources(f"{jobs_exchange}.#"), store)
-    with RunningListener(listener):
-        publish_messages(rabbitmq_url, jobs_exchange, "a.b", job_messages[:1])
-        wait_until(lambda: len(store.jobs) == 1, what="first job")
-        listener.ready.clear()
-        rabbitmq_node.ctl("close_all_connections", "test")
-        wait_until(listener.ready.is_set, timeout=30, what="reconnection")
-        publish_messages(rabbitmq_url, jobs_exchange, "a.b", job_messages[1:2])
-        wait_until(lambda: len(store.jobs) == 2, what="second job after reconnecting")
+    listener = make_listener(proxied_url, job_sources(f"{jobs_exchange}.#"), store, reconnect_max_delay=0.5)
+    try:
+        with RunningListener(listener):
+            publish_messages(rabbitmq_url, jobs_exchange, "a.b", job_messages[:1])
+            wait_until(lambda: len(store.jobs) == 1, what="first job")
+            listener.ready.clear()
+            proxy.cut()
+            wait_until(listener.ready.is_set, timeout=30, what="reconnection")
+            publish_messages(rabbitmq_url, jobs_exchange, "a.b", job_messages[1:2])
+            wait_until(lambda: len(store.jobs) == 2, what="second job after reconnecting")
+    finally:
+        proxy.close()
 
 
 def test_existing_exchanges_are_used_not_redeclared(rabbitmq_url, job_messages, jobs_exchange):

@@ -56,7 +56,30 @@ def test_task_sources():
     with pytest.raises(SourceConfigError):
         task_sources('[{"pulse_url": "amqp://x"}]')
     with pytest.raises(SourceConfigError):
-        task_sources("not json")
+        task_sources("[not json")
+
+
+def test_task_sources_as_bindings_use_the_root_url_setting(monkeypatch):
+    setting = ("exchange/taskcluster-queue/v1/task-pending.#", "exchange/taskcluster-queue/v1/task-completed.#")
+    monkeypatch.setenv("TASKCLUSTER_ROOT_URL", "https://tc.example.org/")
+    [source] = task_sources(setting)
+    assert source.root_url == "https://tc.example.org"
+    assert source.bindings == (
+        Binding("exchange/taskcluster-queue/v1/task-pending", ("#",)),
+        Binding("exchange/taskcluster-queue/v1/task-completed", ("#",)),
+    )
+    monkeypatch.delenv("TASKCLUSTER_ROOT_URL")
+    assert task_sources(setting)[0].root_url == "https://firefox-ci-tc.services.mozilla.com"
+    assert task_sources(setting, root_url="https://other.example.org")[0].root_url == "https://other.example.org"
+    assert task_sources(()) == task_sources("") == []
+
+
+def test_json_settings_survive_being_split_at_commas():
+    raw = (
+        '[{"root_url": "https://a.example.org", "pulse_url": "amqp://u:p@h//"}, {"root_url": "https://b.example.org"}]'
+    )
+    assert task_sources(tuple(raw.split(","))) == task_sources(raw)
+    assert len(task_sources(raw)) == 2
 
 
 def test_push_sources():
@@ -68,7 +91,16 @@ def test_push_sources():
         "exchange/taskcluster-github/v1/pull-request",
     ]
     with pytest.raises(SourceConfigError):
-        push_sources('{"hgmo": true}')
+        push_sources('[{"hgmo": true}, 3]')
+
+
+def test_push_sources_as_bindings():
+    setting = (
+        "exchange/taskcluster-github/v1/push.#,exchange/taskcluster-github/v1/pull-request.#,exchange/hgpushes/v1.#"
+    )
+    [source] = push_sources(tuple(setting.split(",")))
+    assert source.suffix == "resultsets"
+    assert source.bindings[2] == Binding("exchange/hgpushes/v1", ("#",))
 
 
 def test_read_messages_accepts_arrays_single_values_and_json_lines(tmp_path):

@@ -1,29 +1,33 @@
 """Which Pulse exchanges the listener binds to, read from settings.
 
-Settings (environment variables, mapped by :mod:`treeherder.config`):
+Each setting is either a comma-separated list of bindings ``<exchange>.<key1>:<key2>...``
+(the text up to the **first** dot is the exchange, the rest colon-separated routing
+keys), or, for tasks and pushes, upstream's JSON array of source objects. The
+settings layer may hand over the comma-split items; they are joined back first.
 
 ``PULSE_JOB_SOURCES``
-    Comma-separated bindings for Treeherder job messages (``pulse-job.yml``), each
-    ``<exchange>.<key1>:<key2>...``: the text up to the **first** dot is the exchange,
-    the rest colon-separated routing keys. As upstream, key ``k`` is bound as ``#.k``,
-    so ``mozilla-inbound._`` selects routing keys ending in ``.mozilla-inbound._`` and
-    ``#`` selects everything. Example: ``exchange/taskcluster-treeherder/v1/jobs.#``.
+    Bindings for Treeherder job messages (``pulse-job.yml``). As upstream, key ``k``
+    is bound as ``#.k``: ``mozilla-inbound._`` selects routing keys ending in
+    ``.mozilla-inbound._`` and ``#`` selects everything.
 ``PULSE_TASK_SOURCES``
-    JSON array of ``{"root_url": <Taskcluster root URL>, "pulse_url"?: <AMQP URL>,
-    "vhost"?: "/", "tasks"?: true}``; each binds the six
-    ``exchange/taskcluster-queue/v1/task-*`` exchanges with key ``#``.
+    Bindings for Taskcluster queue exchanges, e.g.
+    ``exchange/taskcluster-queue/v1/task-completed.#``; the task definitions are
+    fetched from ``TASKCLUSTER_ROOT_URL`` (default firefox-ci). Or a JSON array of
+    ``{"root_url", "pulse_url"?, "vhost"?, "tasks"?: true}``; each entry binds the
+    six ``exchange/taskcluster-queue/v1/task-*`` exchanges with key ``#``.
 ``PULSE_PUSH_SOURCES``
-    JSON array of ``{"pulse_url"?: <AMQP URL>, "vhost"?: "/", "hgmo"?: bool,
-    "github"?: bool}``: ``hgmo`` binds ``exchange/hgpushes/v1``, ``github`` binds
-    the GitHub push and pull-request exchanges of taskcluster-github.
+    Bindings for push exchanges (``exchange/hgpushes/v1.#``,
+    ``exchange/taskcluster-github/v1/push.#``, ...). Or a JSON array of
+    ``{"pulse_url"?, "vhost"?, "hgmo"?: bool, "github"?: bool}``.
 
-A source without ``pulse_url`` uses ``PULSE_URL``. Unset settings add no source.
+A source without ``pulse_url`` uses ``PULSE_URL``. Empty settings add no source.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -31,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 SourceKind = Literal["jobs", "tasks", "pushes"]
 
 DEFAULT_JOB_SOURCES = "exchange/taskcluster-treeherder/v1/jobs.#"
+DEFAULT_TASKCLUSTER_ROOT_URL = "https://firefox-ci-tc.services.mozilla.com"
 TASK_EXCHANGES = tuple(
     f"exchange/taskcluster-queue/v1/task-{event}"
     for event in ("defined", "pending", "running", "completed", "failed", "exception")
@@ -85,33 +90,47 @@ def parse_binding(text: str, *, prefix_keys: bool = False) -> Binding:
     return Binding(exchange, routing_keys)
 
 
-def job_sources(setting: str | None) -> list[PulseSource]:
+Setting = str | Iterable[str] | None
+
+
+def job_sources(setting: Setting) -> list[PulseSource]:
     """Sources for ``PULSE_JOB_SOURCES`` (one queue for all its bindings)."""
-    if not setting or not setting.strip():
+    items = _items(setting)
+    if not items:
         return []
-    bindings = tuple(parse_binding(item, prefix_keys=True) for item in setting.split(",") if item.strip())
-    return [PulseSource("jobs", bindings)]
+    return [PulseSource("jobs", tuple(parse_binding(item, prefix_keys=True) for item in items))]
 
 
-def task_sources(setting: str | None) -> list[PulseSource]:
-    """Sources for ``PULSE_TASK_SOURCES``."""
+def task_sources(setting: Setting, root_url: str | None = None) -> list[PulseSource]:
+    """Sources for ``PULSE_TASK_SOURCES``; ``root_url`` serves binding lists (default ``TASKCLUSTER_ROOT_URL``)."""
+    text = _joined(setting)
+    if not text.startswith("["):
+        items = _items(setting)
+        if not items:
+            return []
+        root = root_url or os.environ.get("TASKCLUSTER_ROOT_URL") or DEFAULT_TASKCLUSTER_ROOT_URL
+        return [PulseSource("tasks", tuple(parse_binding(item) for item in items), root_url=root.rstrip("/"))]
     sources = []
-    for index, entry in enumerate(_json_entries(setting, "PULSE_TASK_SOURCES")):
+    for index, entry in enumerate(_json_entries(text, "PULSE_TASK_SOURCES")):
         if not entry.get("tasks", True):
             continue
-        root_url = entry.get("root_url")
-        if not isinstance(root_url, str) or not root_url:
+        entry_root = entry.get("root_url")
+        if not isinstance(entry_root, str) or not entry_root:
             raise SourceConfigError("every PULSE_TASK_SOURCES entry needs a root_url")
         bindings = tuple(Binding(exchange, ("#",)) for exchange in TASK_EXCHANGES)
         suffix = "tasks" if index == 0 else f"tasks-{index}"
-        sources.append(PulseSource("tasks", bindings, _pulse_url(entry), root_url.rstrip("/"), suffix))
+        sources.append(PulseSource("tasks", bindings, _pulse_url(entry), entry_root.rstrip("/"), suffix))
     return sources
 
 
-def push_sources(setting: str | None) -> list[PulseSource]:
+def push_sources(setting: Setting) -> list[PulseSource]:
     """Sources for ``PULSE_PUSH_SOURCES``."""
+    text = _joined(setting)
+    if not text.startswith("["):
+        items = _items(setting)
+        return [PulseSource("pushes", tuple(parse_binding(item) for item in items))] if items else []
     sources = []
-    for index, entry in enumerate(_json_entries(setting, "PULSE_PUSH_SOURCES")):
+    for index, entry in enumerate(_json_entries(text, "PULSE_PUSH_SOURCES")):
         bindings: list[Binding] = []
         if entry.get("hgmo"):
             bindings.append(Binding(HG_PUSH_EXCHANGE, ("#",)))
@@ -123,9 +142,20 @@ def push_sources(setting: str | None) -> list[PulseSource]:
     return sources
 
 
-def _json_entries(setting: str | None, name: str) -> list[Mapping[str, Any]]:
-    if not setting or not setting.strip():
-        return []
+def _joined(setting: Setting) -> str:
+    if setting is None:
+        return ""
+    if isinstance(setting, str):
+        return setting.strip()
+    # Settings split at commas; joining restores a JSON value (commas inside it included).
+    return ",".join(item.strip() for item in setting).strip()
+
+
+def _items(setting: Setting) -> list[str]:
+    return [item.strip() for item in _joined(setting).split(",") if item.strip()]
+
+
+def _json_entries(setting: str, name: str) -> list[Mapping[str, Any]]:
     try:
         entries = json.loads(setting)
     except ValueError as exc:
