@@ -91,3 +91,17 @@ def test_load_sample_data(database):
     assert results["success"] > jobs * 0.8
     assert {"testfailed", "busted", "retry", "exception", "usercancel"} <= set(results)
     assert platforms >= 10
+
+
+def test_cycle_data_shows_progress_and_a_summary(database, tmp_path):
+    push = factories.push(1)
+    old = factories.job(push["revision"], guid="old", submit_timestamp=1_000_000_000)
+    new = factories.job(push["revision"], guid="new", submit_timestamp=4_000_000_000 - 1)
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps([push, old, new]))
+    run(database, "load", "--repo", "mozilla-central", str(data))
+    proc = run(database, "cycle-data", "--chunk-size", "1")
+    assert "expired 1 jobs" in proc.stderr
+    assert proc.stdout.startswith("expired 1 jobs, 0 performance data points")
+    unknown = run(database, "cycle-data", "--repo", "nope", check=False)
+    assert unknown.returncode == 1 and "No repository with name: nope" in unknown.stderr

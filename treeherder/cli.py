@@ -195,6 +195,36 @@ def load_sample_data() -> None:
     _report(_load_sample(settings, db))
 
 
+@main.command("cycle-data")
+@click.option("--days", default=120, show_default=True, type=click.IntRange(min=1), help="Expire jobs older than this.")
+@click.option("--repo", "repository", default=None, help="Only expire the jobs of this repository.")
+@click.option("--chunk-size", default=1000, show_default=True, type=click.IntRange(min=1), help="Rows per transaction.")
+@click.option("--sleep-time", default=0.0, show_default=True, type=float, help="Seconds to pause between chunks.")
+@friendly_errors
+def cycle_data(days: int, repository: str | None, chunk_size: int, sleep_time: float) -> None:
+    """Expire old jobs (with their logs, errors, notes...) and old performance data, in short chunks."""
+    from treeherder.cycle import cycle_all
+
+    settings = get_settings()
+    db = open_database(settings)
+    try:
+        report = cycle_all(
+            db,
+            days=days,
+            repository=repository,
+            chunk_size=chunk_size,
+            sleep=sleep_time,
+            progress=lambda message: click.echo(f"  {message}", err=True),
+        )
+    except LookupError as exc:
+        fail(str(exc))
+    unused = sum(report.reference_rows.values())
+    click.echo(
+        f"expired {report.jobs} jobs, {report.performance_data} performance data points, "
+        f"{report.alert_summaries} empty alert summaries, {unused} unused reference rows"
+    )
+
+
 def _register_commands() -> None:
     """Commands that live beside their domain (logs/, perf/, pulse/, ...)."""
     from treeherder.logs.cli import parse_log
