@@ -229,9 +229,10 @@ def _register_commands() -> None:
     """Commands that live beside their domain (logs/, perf/, pulse/, ...)."""
     from treeherder.logs.cli import parse_log
     from treeherder.perf.cli import perf
+    from treeherder.pulse.cli import publish_to_pulse, pulse_listen
 
-    main.add_command(parse_log)
-    main.add_command(perf)
+    for command in (parse_log, perf, pulse_listen, publish_to_pulse):
+        main.add_command(command)
 
 
 _register_commands()
