@@ -1,6 +1,6 @@
 """Extraction of ``PERFHERDER_DATA:`` objects from log lines (reference PERF.md §2.1, §3).
 
-Only extraction and schema validation live here; storing the data is the perf layer's job.
+Only extraction lives here; validation and storage are the perf layer's (treeherder.perf).
 """
 
 from __future__ import annotations
@@ -8,12 +8,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-from functools import cache
-from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from treeherder.perf.artifact import InvalidPerformanceData, validate_performance_object
 
 logger = logging.getLogger(__name__)
 
@@ -22,30 +19,16 @@ PERFHERDER_MARKER = "PERFHERDER_DATA"
 _PERFHERDER_LINE = re.compile(r".*?PERFHERDER_DATA:\s+({.*})")
 
 
-@cache
-def performance_artifact_validator() -> Draft202012Validator:
-    """A validator for upstream's ``performance-artifact.json`` schema (compiled once)."""
-    schema_text = resources.files("treeherder.logs").joinpath("schemas/performance-artifact.json").read_text("utf-8")
-    schema = json.loads(schema_text)
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+def performance_object_problem(obj: Any) -> str | None:
+    """Why *obj* is not a usable performance object (schema and extra rules), or ``None``.
 
-
-def validate_performance_object(obj: Any) -> str | None:
-    """Return why *obj* is not a usable performance object, or ``None`` when it is."""
-    if not isinstance(obj, dict):
-        return "not a JSON object"
-    if not obj:
-        return "empty"
-    error = next(iter(performance_artifact_validator().iter_errors(obj)), None)
-    if error is not None:
-        return f"schema: {_describe(error)}"
+    The rules are the perf layer's, so log-derived and artifact data are judged alike.
+    """
+    try:
+        validate_performance_object(obj)
+    except InvalidPerformanceData as exc:
+        return str(exc)
     return None
-
-
-def _describe(error: ValidationError) -> str:
-    where = "/".join(str(part) for part in error.absolute_path) or "<root>"
-    return f"{where}: {error.message}"
 
 
 def extract_performance_object(line: str, linenumber: int | None = None) -> dict[str, Any] | None:
@@ -61,7 +44,7 @@ def extract_performance_object(line: str, linenumber: int | None = None) -> dict
     except ValueError as exc:
         logger.warning("invalid PERFHERDER_DATA JSON at line %s: %s", linenumber, exc)
         return None
-    problem = validate_performance_object(obj)
+    problem = performance_object_problem(obj)
     if problem is not None:
         logger.warning("skipping PERFHERDER_DATA at line %s: %s", linenumber, problem)
         return None
