@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Start or stop the services the test suite needs, on loopback, in a private folder:
-#   scripts/services.sh start DIR   -> prints `export` lines (TEST_POSTGRES_URL, TEST_BROKER_URL)
+#   scripts/services.sh start DIR   -> prints `export` lines (TEST_POSTGRES_URL, TEST_BROKER_URL, TEST_CHROMIUM)
 #   scripts/services.sh stop DIR
-# PostgreSQL and RabbitMQ are installed from Debian's packages when missing. Nothing listens beyond 127.0.0.1.
+# PostgreSQL, RabbitMQ and Chromium are installed from Debian's packages when missing. Nothing listens beyond 127.0.0.1.
 set -euo pipefail
 
 cmd=${1:?usage: services.sh start|stop DIR}
@@ -128,11 +128,20 @@ stop_rabbitmq() {
     pkill -f "$data/mnesia" 2>/dev/null || true
 }
 
+# The browser tests drive Debian's Chromium through Playwright (never `playwright install`: no downloads at test time).
+ensure_chromium() {
+    if [ ! -x /usr/bin/chromium ]; then
+        apt_install chromium
+    fi
+    echo "export TEST_CHROMIUM=/usr/bin/chromium"
+}
+
 case "$cmd" in
     start)
         mkdir -p "$dir"
         # The servers run as their own system users, which must be able to reach their data folders.
         chmod 755 "$dir"
+        ensure_chromium
         start_postgres
         start_rabbitmq
         ;;

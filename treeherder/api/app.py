@@ -18,10 +18,11 @@ from treeherder.api.middleware import UserAgentAndVersionMiddleware
 from treeherder.config import Settings, get_settings
 from treeherder.db.engine import Database
 from treeherder.ingest.store import Ingestor
+from treeherder.web import log_api, routes as web_routes
 
 log = logging.getLogger(__name__)
 
-ROUTERS = (health.router, repository.router)
+ROUTERS = (health.router, repository.router, log_api.router, web_routes.router)
 
 
 def _field_name(loc: tuple) -> str:
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.projects = {}
     for router in ROUTERS:
         app.include_router(router)
+    app.mount("/static", web_routes.static_files, name="static")  # the web UI's scripts and styles
     # The logs the sample dataset's failed jobs point at.
     app.mount("/sample-logs", StaticFiles(packages=[("treeherder.data", "sample_logs")]), name="sample-logs")
     app.add_exception_handler(APIError, _api_error)
