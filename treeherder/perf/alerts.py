@@ -21,6 +21,8 @@ from treeherder.perf.detect.ttest import (
     T_THRESHOLD,
     RevisionDatum,
     detect_changes,
+    welch_t,
+    window_stats,
 )
 
 #: Default minimum change before alerting: percent, or absolute units for "absolute" signatures.
@@ -169,6 +171,80 @@ def find_alerts(
                 t_value=INFINITE_T_VALUE if math.isinf(cur.t) else cur.t,
                 is_regression=is_regression,
                 noise_profile=noise_profile(analysed[:index]) if with_noise_profile else "N/A",
+            )
+        )
+    return alerts
+
+
+def find_alerts_with_detector(
+    detector_name: str,
+    data: list[RevisionDatum],
+    settings: AlertSettings,
+    with_noise_profile: bool = True,
+) -> list[AlertCandidate]:
+    """Alerts from any registered detector; ``ttest`` is exactly :func:`find_alerts`.
+
+    Offline detectors see one value per push (the mean of its values). At each change they
+    report, the previous and new values are the means of up to ``max_back_window`` values
+    before and ``fore_window`` values from the change on, never crossing a neighbouring change,
+    and ``t_value`` is upstream's t between those windows. As upstream, a change is only reported
+    once ``fore_window`` values after it exist, and the alert threshold applies.
+    """
+    if detector_name == "ttest":
+        return find_alerts(data, settings, with_noise_profile)
+    from treeherder.perf.detect import get_detector
+
+    detector = get_detector(detector_name)
+    data.sort(key=lambda d: d.push_timestamp)
+    push_means = [math.fsum(d.values) / len(d.values) for d in data]
+    changes = detector.change_indexes(push_means)
+    max_back = settings.max_back_window or MAX_BACK_WINDOW
+    fore_size = settings.fore_window or FORE_WINDOW
+    threshold = settings.alert_threshold if settings.alert_threshold is not None else REGRESSION_THRESHOLD
+    absolute = settings.alert_change_type == CHANGE_TYPE_ABSOLUTE
+    alerts: list[AlertCandidate] = []
+    bounds = [0, *changes, len(data)]
+    for position, index in enumerate(changes, start=1):
+        if sum(len(d.values) for d in data[index:]) < fore_size:
+            continue
+        back: list[list[float]] = []
+        collected = 0
+        j = index - 1
+        while j >= bounds[position - 1] and collected < max_back:
+            back.append(data[j].values)
+            collected += len(data[j].values)
+            j -= 1
+        fore: list[list[float]] = []
+        collected = 0
+        k = index
+        while k < bounds[position + 1] and collected < fore_size:
+            fore.append(data[k].values)
+            collected += len(data[k].values)
+            k += 1
+        if not back or not fore:
+            continue
+        prev_value = window_stats(back).avg
+        new_value = window_stats(fore).avg
+        amount_abs = new_value - prev_value
+        amount_pct = 100 * abs(amount_abs) / prev_value if prev_value != 0 else 0.0
+        if (abs(amount_abs) if absolute else amount_pct) < threshold:
+            continue
+        t_value = abs(welch_t(back, fore))
+        cur, prev = data[index], data[index - 1]
+        alerts.append(
+            AlertCandidate(
+                push_id=cur.push_id,
+                push_timestamp=cur.push_timestamp,
+                prev_push_id=prev.push_id,
+                prev_push_timestamp=prev.push_timestamp,
+                prev_value=prev_value,
+                new_value=new_value,
+                amount_abs=amount_abs,
+                amount_pct=amount_pct,
+                t_value=INFINITE_T_VALUE if math.isinf(t_value) else t_value,
+                is_regression=(amount_abs > 0 and settings.lower_is_better)
+                or (amount_abs < 0 and not settings.lower_is_better),
+                noise_profile=noise_profile(data[:index]) if with_noise_profile else "N/A",
             )
         )
     return alerts

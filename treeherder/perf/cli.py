@@ -43,3 +43,42 @@ def evaluate_command(file: str, detector_name: str | None, tolerance: int, as_js
         click.echo(orjson.dumps({name: score.as_dict() for name, score in scores.items()}).decode())
     else:
         click.echo(format_table(scores, len(series), tolerance, uses_annotators(series)))
+
+
+def _detector_choices(pairs: tuple[str, ...]) -> dict[str, str]:
+    choices = {}
+    for pair in pairs:
+        framework, sep, detector = pair.partition("=")
+        if not sep or detector not in DETECTORS:
+            raise click.BadParameter(
+                f"{pair!r}: expected FRAMEWORK=DETECTOR with DETECTOR one of {', '.join(sorted(DETECTORS))}",
+                param_hint="--framework-detector",
+            )
+        choices[framework] = detector
+    return choices
+
+
+@perf.command("generate-alerts")
+@click.option("--signature", "signature_ids", type=int, multiple=True, help="Only this signature id (repeatable).")
+@click.option(
+    "--framework-detector", "pairs", multiple=True, metavar="FRAMEWORK=DETECTOR",
+    help="Use another detector for a framework (repeatable), e.g. talos=edivisive.",
+)
+def generate_alerts_command(signature_ids: tuple[int, ...], pairs: tuple[str, ...]) -> None:
+    """Run regression detection now: for the given signatures, or every signature with pending new data."""
+    from treeherder.config import get_settings
+    from treeherder.db.engine import Database
+    from treeherder.perf.generate import generate_alerts, process_pending
+
+    choices = _detector_choices(pairs)
+    db = Database(get_settings().database_url)
+    db.check()
+    try:
+        if signature_ids:
+            written = sum(len(generate_alerts(db, sid, detector_choices=choices)) for sid in signature_ids)
+            click.echo(f"{len(signature_ids)} signature(s) analysed, {written} alert(s) written")
+        else:
+            done = process_pending(db, detector_choices=choices)
+            click.echo(f"{done} pending signature(s) analysed")
+    finally:
+        db.dispose()
