@@ -171,3 +171,46 @@ def test_long_enum_values_do_not_break_storage(database, ingestor, log_server: L
         ).all()
     assert [row.line for row in rows] == [3, 4]
     assert rows[0].status.startswith("PRECONDIT") and rows[1].message == "boom"
+
+
+def _classification(database, job_id: int) -> int:
+    with database.read() as conn:
+        return conn.execute(select(t.job.c.failure_classification_id).where(t.job.c.id == job_id)).scalar_one()
+
+
+def _new_flags(database, job_id: int) -> dict[str, bool]:
+    with database.read() as conn:
+        rows = conn.execute(
+            select(t.text_log_error.c.line, t.text_log_error.c.new_failure).where(t.text_log_error.c.job_id == job_id)
+        )
+        return {line: bool(flag) for line, flag in rows}
+
+
+def test_new_failures_classify_the_job(database, ingestor, log_server: LogServer) -> None:
+    log_server.add_body("/first", b"abort: known\n")
+    log_server.add_body("/second", b"abort: known\nabort: brand new\n")
+    service = LogParsingService(database, LOCAL)
+    first = _job_with_logs(ingestor, [("live_backing_log", log_server.url("/first"))])
+    report = service.parse(_log_ids(database, first)["live_backing_log"])
+    assert report.new_failure_lines == 1
+    assert _classification(database, first) == 6
+    assert _new_flags(database, first) == {"abort: known": True}
+
+    # A later push: "known" was seen before, only the other line is new.
+    second = _job_with_logs(ingestor, [("live_backing_log", log_server.url("/second"))])
+    assert service.parse(_log_ids(database, second)["live_backing_log"]).new_failure_lines == 1
+    assert _new_flags(database, second) == {"abort: known": False, "abort: brand new": True}
+    assert _classification(database, second) == 6
+
+    # Only old lines: the job stays "not classified".
+    third = _job_with_logs(ingestor, [("live_backing_log", log_server.url("/first"))])
+    assert service.parse(_log_ids(database, third)["live_backing_log"]).new_failure_lines == 0
+    assert _classification(database, third) == 1 and _new_flags(database, third) == {"abort: known": False}
+
+
+def test_successful_jobs_are_never_new_failures(database, ingestor, log_server: LogServer) -> None:
+    log_server.add_body("/log", b"abort: odd but green\n")
+    job_id = _job_with_logs(ingestor, [("live_backing_log", log_server.url("/log"))], result="success")
+    assert LogParsingService(database, LOCAL).parse(_log_ids(database, job_id)["live_backing_log"]).status == "parsed"
+    assert _classification(database, job_id) == 1
+    assert _new_flags(database, job_id) == {"abort: odd but green": False}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, case, select, update
+from sqlalchemy import Connection, String, case, func, select, update
 
 from treeherder.db import tables as t
 from treeherder.db.engine import Database
@@ -35,6 +35,12 @@ PARSEABLE_LOG_NAMES = TEXT_LOG_NAMES | ERROR_SUMMARY_LOG_NAMES
 #: Statuses a log may be (re)parsed from, as upstream re-checks before parsing.
 _PARSEABLE_STATUS_CODES = (t.LOG_STATUS_CODE["pending"], t.LOG_STATUS_CODE["failed"])
 NOT_PARSED = "not-parsed"
+#: Job results whose error lines never make the job a new failure (upstream's rule).
+RESULTS_NEVER_NEW_FAILURES = frozenset({"success", "unknown", "usercancel", "retry"})
+#: Error lines seen in earlier pushes of the repository within this window are not new.
+NEW_FAILURE_WINDOW_SECONDS = 21 * 24 * 3600
+NOT_CLASSIFIED = 1
+NEW_FAILURE_NOT_CLASSIFIED = 6
 _FAILURE_LINE_TEXT_FIELDS = ("test", "subtest", "status", "expected", "message", "signature", "level", "stack",
                              "stackwalk_stdout", "stackwalk_stderr")  # fmt: skip
 
@@ -54,6 +60,8 @@ class LogParseReport:
     group_results: int = 0
     performance_data: list[dict[str, Any]] = field(default_factory=list)
     """PERFHERDER_DATA objects from a text log; storing them is the perf layer's decision."""
+    new_failure_lines: int = 0
+    """Error lines not seen in earlier pushes (the job then becomes "new failure not classified")."""
 
 
 class _AlreadyHandled(Exception):
@@ -75,7 +83,14 @@ class LogParsingService:
         """Fetch, parse and store one job log, and record its parse status."""
         with self.db.read() as conn:
             row = conn.execute(
-                select(t.job_log.c.name, t.job_log.c.url, t.job_log.c.status, t.job_log.c.job_id, t.job.c.repository_id)
+                select(
+                    t.job_log.c.name,
+                    t.job_log.c.url,
+                    t.job_log.c.status,
+                    t.job_log.c.job_id,
+                    t.job.c.repository_id,
+                    t.job.c.result,
+                )
                 .join(t.job, t.job.c.id == t.job_log.c.job_id)
                 .where(t.job_log.c.id == job_log_id)
             ).first()
@@ -100,6 +115,8 @@ class LogParsingService:
                     self._store_error_summary(conn, job_log_id, row.job_id, row.repository_id, outcome.result, report)
                 elif isinstance(outcome.result, LogParseResult):
                     self._store_text_log(conn, row.job_id, outcome.result, report)
+                    if row.result not in RESULTS_NEVER_NEW_FAILURES:
+                        report.new_failure_lines = mark_new_failures(conn, row.job_id)
         except _AlreadyHandled:
             return LogParseReport(job_log_id, NOT_PARSED, error="parsed by another worker meanwhile")
         if report.status == FAILED:
@@ -174,6 +191,55 @@ class LogParsingService:
                 ],
             )
         report.group_results = len(groups)
+
+
+def earlier_line_counts(conn: Connection, job_id: int, lines: Sequence[str]) -> dict[str, int]:
+    """How often each of *lines* was stored for jobs of earlier pushes of the job's repository (21 days)."""
+    if not lines:
+        return {}
+    job, push, error = t.job, t.push, t.text_log_error
+    this = conn.execute(
+        select(job.c.repository_id, push.c.push_timestamp)
+        .join(push, push.c.id == job.c.push_id)
+        .where(job.c.id == job_id)
+    ).one()
+    rows = conn.execute(
+        select(error.c.line, func.count())
+        .select_from(push.join(job, job.c.push_id == push.c.id).join(error, error.c.job_id == job.c.id))
+        .where(
+            push.c.repository_id == this.repository_id,
+            push.c.push_timestamp < this.push_timestamp,
+            push.c.push_timestamp >= this.push_timestamp - NEW_FAILURE_WINDOW_SECONDS,
+            error.c.line.in_(sorted(set(lines))),
+        )
+        .group_by(error.c.line)
+    )
+    return {line: count for line, count in rows}
+
+
+def mark_new_failures(conn: Connection, job_id: int) -> int:
+    """Flag the job's error lines never seen in earlier pushes; classify the job as a new failure.
+
+    Upstream sets the classification to 6 ("new failure not classified") when any error line is
+    new.  Only a job still "not classified" changes here, so a classification someone made
+    before a re-parse is kept.  Returns the number of new lines.
+    """
+    lines = list(conn.execute(select(t.text_log_error.c.line).where(t.text_log_error.c.job_id == job_id)).scalars())
+    earlier = earlier_line_counts(conn, job_id, lines)
+    new_lines = {line for line in lines if not earlier.get(line)}
+    if not new_lines:
+        return 0
+    conn.execute(
+        update(t.text_log_error)
+        .where(t.text_log_error.c.job_id == job_id, t.text_log_error.c.line.in_(sorted(new_lines)))
+        .values(new_failure=True)
+    )
+    conn.execute(
+        update(t.job)
+        .where(t.job.c.id == job_id, t.job.c.failure_classification_id == NOT_CLASSIFIED)
+        .values(failure_classification_id=NEW_FAILURE_NOT_CLASSIFIED, last_modified=_utcnow())
+    )
+    return sum(1 for line in lines if line in new_lines)
 
 
 def _group_ids(conn: Connection, names: Sequence[str]) -> dict[str, int]:
