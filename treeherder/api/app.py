@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from treeherder import __version__
-from treeherder.api import health, repository
+from treeherder.api import health, performance, repository
 from treeherder.api.errors import APIError
 from treeherder.api.middleware import UserAgentAndVersionMiddleware
 from treeherder.config import Settings, get_settings
@@ -22,7 +22,7 @@ from treeherder.web import log_api, routes as web_routes
 
 log = logging.getLogger(__name__)
 
-ROUTERS = (health.router, repository.router, log_api.router, web_routes.router)
+ROUTERS = (health.router, repository.router, log_api.router, web_routes.router, performance.router)
 
 
 def _field_name(loc: tuple) -> str:

@@ -1,0 +1,313 @@
+"""Perfherder read API: frameworks, signatures, data, platforms and per-job data (upstream HEAD shapes).
+
+Lists are built from Core selects of the returned columns and serialised with orjson; no ORM objects.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import Select, select
+
+from treeherder.api.deps import ProjectRef, get_db, get_project
+from treeherder.api.errors import APIError, message
+from treeherder.api.responses import ORJSONResponse
+from treeherder.db import tables as t
+from treeherder.db.engine import Database
+
+router = APIRouter(tags=["performance"])
+
+_BOTH_TIME_FILTERS = "Provide either interval only -or- start (and end) date"
+_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+SIGNATURE_EXAMPLE = {
+    "4211": {
+        "id": 4211,
+        "signature_hash": "78aaeaf7d3a0170f8a1fb0c4dc34ca276da47e1c",
+        "framework_id": 1,
+        "option_collection_hash": "102210fe594ee9b33d82058545b1ed14f4c8206e",
+        "machine_platform": "linux64",
+        "suite": "tp5o",
+        "should_alert": None,
+        "has_subtests": True,
+        "extra_options": ["e10s"],
+    }
+}
+
+
+def _ints(request: Request, name: str, error: str) -> list[int]:
+    try:
+        return [int(v) for v in request.query_params.getlist(name)]
+    except ValueError:
+        raise message(400, error) from None
+
+
+def _date(value: str, name: str) -> datetime:
+    try:
+        return datetime.strptime(value, _DATE_FORMAT)
+    except ValueError:
+        raise message(400, f"{name} must be formatted as YYYY-MM-DDTHH:MM:SS") from None
+
+
+def _time_window(request: Request) -> tuple[int | None, datetime | None, datetime | None]:
+    """(interval seconds, start date, end date) from the query, refusing interval together with dates."""
+    params = request.query_params
+    interval = params.get("interval")
+    start, end = params.get("start_date"), params.get("end_date")
+    if interval is not None and (start is not None or end is not None):
+        raise message(400, _BOTH_TIME_FILTERS)
+    seconds = None
+    if interval is not None:
+        try:
+            seconds = int(float(interval))
+        except ValueError:
+            raise message(400, "interval must be a number of seconds") from None
+    return (
+        seconds,
+        _date(start, "start_date") if start is not None else None,
+        _date(end, "end_date") if end is not None else None,
+    )
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.replace(tzinfo=UTC).timestamp())
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@router.get("/api/performance/framework/", summary="Enabled performance frameworks")
+def list_frameworks(db: Database = Depends(get_db)) -> ORJSONResponse:
+    f = t.performance_framework
+    with db.read() as conn:
+        rows = conn.execute(select(f.c.id, f.c.name).where(f.c.enabled.is_(True)).order_by(f.c.id)).all()
+    return ORJSONResponse([{"id": i, "name": name} for i, name in rows])
+
+
+def _signature_select() -> Select:
+    s, parent, oc, mp = (
+        t.performance_signature,
+        t.performance_signature.alias("parent"),
+        t.option_collection,
+        t.machine_platform,
+    )
+    return (
+        select(
+            s.c.id, s.c.signature_hash, s.c.framework_id, oc.c.option_collection_hash, mp.c.platform, s.c.suite,
+            s.c.test, s.c.lower_is_better, s.c.has_subtests, parent.c.signature_hash.label("parent_hash"), s.c.tags,
+            s.c.extra_options, s.c.measurement_unit, s.c.application, s.c.should_alert,
+        )  # fmt: skip
+        .join(oc, oc.c.id == s.c.option_collection_id)
+        .join(mp, mp.c.id == s.c.platform_id)
+        .outerjoin(parent, parent.c.id == s.c.parent_signature_id)
+    )
+
+
+def signature_json(row: Any) -> dict[str, Any]:
+    """A signature as upstream HEAD serialises it: optional fields only when they differ from the default."""
+    out: dict[str, Any] = {
+        "id": row.id,
+        "signature_hash": row.signature_hash,
+        "framework_id": row.framework_id,
+        "option_collection_hash": row.option_collection_hash,
+        "machine_platform": row.platform,
+        "suite": row.suite,
+        "should_alert": row.should_alert,
+    }
+    if row.test:
+        out["test"] = row.test
+    if not row.lower_is_better:
+        out["lower_is_better"] = False
+    if row.has_subtests:
+        out["has_subtests"] = True
+    if row.parent_hash:
+        out["parent_signature"] = row.parent_hash
+    if row.tags:
+        out["tags"] = row.tags.split(" ")
+    if row.extra_options:
+        out["extra_options"] = row.extra_options.split(" ")
+    if row.measurement_unit:
+        out["measurement_unit"] = row.measurement_unit
+    if row.application:
+        out["application"] = row.application
+    return out
+
+
+@router.get(
+    "/api/project/{project}/performance/signatures/",
+    summary="Performance signatures (series) of a repository, keyed by signature id",
+    responses={200: {"content": {"application/json": {"example": SIGNATURE_EXAMPLE}}}},
+)
+def list_signatures(
+    request: Request, project: ProjectRef = Depends(get_project), db: Database = Depends(get_db)
+) -> ORJSONResponse:
+    s = t.performance_signature
+    params = request.query_params
+    ids = _ints(request, "id", "One or more id values invalid (must be integer)")
+    frameworks = _ints(request, "framework", "One or more framework values invalid (must be integer)")
+    interval, start, end = _time_window(request)
+    query = _signature_select().where(s.c.repository_id == project.id)
+    if ids:
+        query = query.where(s.c.id.in_(ids))
+    if frameworks:
+        query = query.where(s.c.framework_id.in_(frameworks))
+    if params.getlist("signature"):
+        query = query.where(s.c.signature_hash.in_(params.getlist("signature")))
+    if params.getlist("parent_signature"):
+        parents = select(t.performance_signature.c.id).where(
+            t.performance_signature.c.repository_id == project.id,
+            t.performance_signature.c.signature_hash.in_(params.getlist("parent_signature")),
+        )
+        query = query.where(s.c.parent_signature_id.in_(parents))
+    if params.get("platform"):
+        query = query.where(t.machine_platform.c.platform == params["platform"])
+    if params.get("subtests") == "0":
+        query = query.where(s.c.parent_signature_id.is_(None))
+    if interval is not None:
+        query = query.where(s.c.last_updated >= datetime.fromtimestamp(time.time() - interval, UTC).replace(tzinfo=None))
+    if start is not None:
+        query = query.where(s.c.last_updated >= start)
+    if end is not None:
+        query = query.where(s.c.last_updated <= end)
+    with db.read() as conn:
+        rows = conn.execute(query.order_by(s.c.id)).all()
+    return ORJSONResponse({row.id: signature_json(row) for row in rows})
+
+
+@router.get(
+    "/api/project/{project}/performance/data/",
+    summary="Performance data points, grouped by signature hash",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "78aaeaf7d3a0170f8a1fb0c4dc34ca276da47e1c": [
+                            {"id": 1, "signature_id": 4211, "job_id": 12, "push_id": 3,
+                             "revision": "9c6e4c31ad26efdad0b9af47a2b530bc414ce2c3",
+                             "push_timestamp": 1700000000, "value": 302.55}
+                        ]
+                    }
+                }
+            }
+        }
+    },
+)
+def list_data(request: Request, project: ProjectRef = Depends(get_project), db: Database = Depends(get_db)) -> ORJSONResponse:
+    params = request.query_params
+    signature_ids = _ints(request, "signature_id", "Signature id(s) must be specified as integers")
+    hashes = params.getlist("signatures")
+    push_ids = _ints(request, "push_id", "Push id(s) must be specified as integers")
+    job_ids = _ints(request, "job_id", "Job id(s) must be specified as integers")
+    if not (signature_ids or hashes or push_ids or job_ids):
+        raise APIError(400, ["Need to specify either signature_id, signatures, push_id, or job_id"])
+    if signature_ids and hashes:
+        raise APIError(400, ["Can't specify both signature_id and signatures in same query"])
+    frameworks = _ints(request, "framework", "Framework id(s) must be specified as integers")
+    interval, start, end = _time_window(request)
+
+    d, s, p = t.performance_datum, t.performance_signature, t.push
+    query = (
+        select(d.c.id, d.c.signature_id, d.c.job_id, d.c.push_id, p.c.revision, d.c.push_timestamp, d.c.value,
+               s.c.signature_hash)  # fmt: skip
+        .join(s, s.c.id == d.c.signature_id)
+        .join(p, p.c.id == d.c.push_id)
+        .where(d.c.repository_id == project.id)
+    )
+    if signature_ids:
+        query = query.where(d.c.signature_id.in_(signature_ids))
+    if hashes:
+        query = query.where(s.c.signature_hash.in_(hashes), s.c.repository_id == project.id)
+    if push_ids:
+        query = query.where(d.c.push_id.in_(push_ids))
+    if job_ids:
+        query = query.where(d.c.job_id.in_(job_ids))
+    if frameworks:
+        query = query.where(s.c.framework_id.in_(frameworks))
+    if interval is not None:
+        query = query.where(d.c.push_timestamp > int(time.time()) - interval)
+    if start is not None:
+        query = query.where(d.c.push_timestamp >= _epoch(start))
+    if end is not None:
+        query = query.where(d.c.push_timestamp <= _epoch(end))
+    with db.read() as conn:
+        rows = conn.execute(query.order_by(d.c.push_timestamp, d.c.id)).all()
+    no_retriggers = params.get("no_retriggers", "").lower() in ("1", "true")
+    out: dict[str, list[dict[str, Any]]] = {}
+    seen: set[tuple[int, int]] = set()
+    for row in rows:
+        if no_retriggers:
+            key = (row.signature_id, row.push_id)
+            if key in seen:
+                continue
+            seen.add(key)
+        out.setdefault(row.signature_hash, []).append(
+            {
+                "id": row.id,
+                "signature_id": row.signature_id,
+                "job_id": row.job_id,
+                "push_id": row.push_id,
+                "revision": row.revision,
+                "push_timestamp": row.push_timestamp,
+                "value": round(row.value, 2),
+            }
+        )
+    return ORJSONResponse(out)
+
+
+@router.get("/api/project/{project}/performance/platforms/", summary="Machine platforms with performance data")
+def list_platforms(
+    request: Request, project: ProjectRef = Depends(get_project), db: Database = Depends(get_db)
+) -> ORJSONResponse:
+    s, mp = t.performance_signature, t.machine_platform
+    frameworks = _ints(request, "framework", "Framework id(s) must be specified as integers")
+    interval, _start, _end = _time_window(request)
+    query = select(mp.c.platform).join(s, s.c.platform_id == mp.c.id).where(s.c.repository_id == project.id)
+    if frameworks:
+        query = query.where(s.c.framework_id.in_(frameworks))
+    if interval is not None:
+        query = query.where(s.c.last_updated >= datetime.fromtimestamp(time.time() - interval, UTC).replace(tzinfo=None))
+    with db.read() as conn:
+        platforms = conn.execute(query.distinct().order_by(mp.c.platform)).scalars().all()
+    return ORJSONResponse(list(platforms))
+
+
+@router.get("/api/project/{project}/performance/job-data/", summary="All performance data of one job")
+def job_data(request: Request, project: ProjectRef = Depends(get_project), db: Database = Depends(get_db)) -> ORJSONResponse:
+    raw = request.query_params.get("job_id")
+    try:
+        job_id = int(raw) if raw is not None else None
+    except ValueError:
+        job_id = None
+    if job_id is None:
+        raise message(400, "Job id must be specified as integers")
+    d, p, s = t.performance_datum, t.push, t.performance_signature
+    with db.read() as conn:
+        rows = conn.execute(
+            select(d.c.id, d.c.value, d.c.push_id, d.c.push_timestamp, p.c.revision, d.c.signature_id)
+            .join(p, p.c.id == d.c.push_id)
+            .where(d.c.repository_id == project.id, d.c.job_id == job_id)
+            .order_by(d.c.id)
+        ).all()
+        if not rows:
+            raise message(400, f"No data found for job_id={job_id}")
+        signatures = {
+            row.id: signature_json(row)
+            for row in conn.execute(_signature_select().where(s.c.id.in_({r.signature_id for r in rows})))
+        }
+    first = rows[0]
+    return ORJSONResponse(
+        {
+            "job_id": job_id,
+            "push_id": first.push_id,
+            "push_timestamp": first.push_timestamp,
+            "revision": first.revision,
+            "data": [
+                {"id": r.id, "value": round(r.value, 2), "signature_data": signatures[r.signature_id]} for r in rows
+            ],
+        }
+    )
