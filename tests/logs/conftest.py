@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -90,3 +93,39 @@ def slow_route(delay: float) -> Route:
         handler.wfile.write(b"ok")
 
     return route
+
+
+@dataclass
+class TlsLogServer:
+    """A TLS log server whose certificate names only ``localhost``; ``client_context`` trusts it."""
+
+    server: LogServer
+    client_context: ssl.SSLContext
+
+
+@pytest.fixture
+def tls_log_server(log_server: LogServer, tmp_path: Path) -> Iterator[TlsLogServer]:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    state = LogServer()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(state))
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    httpd.socket = server_context.wrap_socket(httpd.socket, server_side=True)
+    httpd.daemon_threads = True
+    state.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield TlsLogServer(state, ssl.create_default_context(cafile=str(cert)))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

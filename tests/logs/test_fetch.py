@@ -211,3 +211,39 @@ def test_cli_text_and_url(log_server: LogServer) -> None:
     assert "       1  make: *** [all] Error 2" in result.output
     refused = CliRunner().invoke(parse_log, [log_server.url("/log")])
     assert refused.exit_code == 1 and "non-public" in refused.output
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_name(tls_log_server) -> None:
+    server = tls_log_server.server
+    server.add_body("/log", b"abort: over tls\n")
+    url = f"https://localhost:{server.port}/log"
+    options = FetchOptions(allowlist=("localhost",), retries=0, verify=tls_log_server.client_context)
+    assert fetch_log(url, _collect, options) == b"abort: over tls\n"
+    # The certificate names localhost only: reaching the same server as 127.0.0.1 must fail verification,
+    # which shows the certificate is checked against the URL's host, not the pinned address.
+    by_address = FetchOptions(allowlist=("127.0.0.1",), retries=0, verify=tls_log_server.client_context)
+    with pytest.raises(LogFetchError):
+        fetch_log(f"https://127.0.0.1:{server.port}/log", _collect, by_address)
+    assert server.hits["/log"] == 1
+
+
+def test_next_address_is_tried_when_one_refuses(log_server: LogServer) -> None:
+    import socket
+
+    import httpx
+
+    from treeherder.logs.fetch import _send_to_any_address, _Target
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]  # nothing listens once the socket is closed
+    log_server.add_body("/log", b"abort: x\n")
+    target = _Target(
+        url=log_server.url("/log"),
+        host="127.0.0.1",
+        connect_urls=(f"http://127.0.0.1:{closed_port}/log", log_server.url("/log")),
+        scheme="http",
+    )
+    with httpx.Client() as client:
+        response = _send_to_any_address(client, target, target.url, FetchOptions())
+        assert response.read() == b"abort: x\n"

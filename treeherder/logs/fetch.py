@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,8 @@ class FetchOptions:
     """First retry delay in seconds; doubles on each further retry."""
     max_redirects: int = 5
     user_agent: str = "treeherder"
+    verify: ssl.SSLContext | bool = True
+    """TLS verification: True (system CAs), False, or a context trusting e.g. a private CA."""
     _hosts: frozenset[str] = field(init=False, repr=False, compare=False)
     _networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
         init=False, repr=False, compare=False
@@ -123,7 +126,7 @@ def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) ->
 class _Target:
     url: str
     host: str
-    connect_url: str  # the URL with the checked IP address in place of the host name
+    connect_urls: tuple[str, ...]  # the URL with each checked IP address in place of the host name
     scheme: str
 
 
@@ -160,11 +163,11 @@ def resolve_target(url: str, options: FetchOptions) -> _Target:
         if refused:
             # Refuse when any answer is internal: an attacker controls which one we would get.
             raise UnsafeURLError(f"refusing {host!r}: resolves to non-public address {refused[0]}")
-    chosen = addresses[0]
-    netloc_host = f"[{chosen}]" if chosen.version == 6 else str(chosen)
-    netloc = f"{netloc_host}:{port}"
-    connect_url = parts._replace(scheme=scheme, netloc=netloc).geturl()
-    return _Target(url=url, host=host, connect_url=connect_url, scheme=scheme)
+    connect_urls = tuple(
+        parts._replace(scheme=scheme, netloc=f"{f'[{a}]' if a.version == 6 else a}:{port}").geturl()
+        for a in dict.fromkeys(addresses)  # unique, in resolver order
+    )
+    return _Target(url=url, host=host, connect_urls=connect_urls, scheme=scheme)
 
 
 def _host_header(url: str) -> str:
@@ -192,17 +195,29 @@ class _Download:
             yield chunk
 
 
-def _open(client: httpx.Client, url: str, options: FetchOptions, started: float) -> httpx.Response:
-    """Send the request, following redirects by hand with the address check on each hop."""
-    for _ in range(options.max_redirects + 1):
-        target = resolve_target(url, options)
+def _send_to_any_address(client: httpx.Client, target: _Target, url: str, options: FetchOptions) -> httpx.Response:
+    """Send the request to the first checked address that accepts a connection (as browsers do)."""
+    last_error: httpx.ConnectError | None = None
+    for connect_url in target.connect_urls:
         request = client.build_request(
             "GET",
-            target.connect_url,
+            connect_url,
             headers={"Host": _host_header(url), "User-Agent": options.user_agent},
             extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
         )
-        response = client.send(request, stream=True)
+        try:
+            return client.send(request, stream=True)
+        except httpx.ConnectError as exc:
+            last_error = exc
+    assert last_error is not None
+    raise last_error
+
+
+def _open(client: httpx.Client, url: str, options: FetchOptions) -> httpx.Response:
+    """Send the request, following redirects by hand with the address check on each hop."""
+    for _ in range(options.max_redirects + 1):
+        target = resolve_target(url, options)
+        response = _send_to_any_address(client, target, url, options)
         if response.is_redirect:
             location = response.headers.get("location")
             response.close()
@@ -218,8 +233,8 @@ def _attempt(url: str, consume: Callable[[Iterator[bytes]], T], options: FetchOp
     started = time.monotonic()
     timeout = httpx.Timeout(options.timeout)
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-            response = _open(client, url, options, started)
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=options.verify) as client:
+            response = _open(client, url, options)
             try:
                 if response.status_code >= 400:
                     # 403/404 (and other client errors) will not change; server errors may.
