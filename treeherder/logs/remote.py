@@ -75,10 +75,10 @@ def run_parse(
     except LogTooLargeError as exc:
         return ParseOutcome(SKIPPED_SIZE, error=str(exc))
     except LogFetchError as exc:
-        logger.warning("fetching %s failed: %s", source, exc)
+        logger.info("fetching %s failed: %s", source, exc)
         return ParseOutcome(FAILED, error=str(exc), retryable=exc.retryable)
     except (CorruptLogError, ErrorSummaryError, OSError) as exc:
-        logger.warning("parsing %s failed: %s", source, exc)
+        logger.info("parsing %s failed: %s", source, exc)
         return ParseOutcome(FAILED, error=str(exc))
     return ParseOutcome(PARSED, result=result)
 
