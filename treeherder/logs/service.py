@@ -20,6 +20,7 @@ from treeherder.db.engine import Database
 from treeherder.db.upsert import insert_ignore
 from treeherder.logs.errorsummary import ErrorSummary, FailureLineData
 from treeherder.logs.fetch import FetchOptions
+from treeherder.logs.intermittents import mark_intermittents
 from treeherder.logs.parser import LogParseResult
 from treeherder.logs.remote import FAILED, ParseOutcome, parse_error_summary_log, parse_text_log
 from treeherder.logs.text import replace_astral
@@ -62,6 +63,8 @@ class LogParseReport:
     """PERFHERDER_DATA objects from a text log; storing them is the perf layer's decision."""
     new_failure_lines: int = 0
     """Error lines not seen in earlier pushes (the job then becomes "new failure not classified")."""
+    classification_changes: dict[int, int] = field(default_factory=dict)
+    """Jobs re-classified by the intermittent check after an error summary: {job id: classification}."""
 
 
 class _AlreadyHandled(Exception):
@@ -113,6 +116,7 @@ class LogParsingService:
                     raise _AlreadyHandled
                 if isinstance(outcome.result, ErrorSummary):
                     self._store_error_summary(conn, job_log_id, row.job_id, row.repository_id, outcome.result, report)
+                    report.classification_changes = mark_intermittents(conn, row.job_id)
                 elif isinstance(outcome.result, LogParseResult):
                     self._store_text_log(conn, row.job_id, outcome.result, report)
                     if row.result not in RESULTS_NEVER_NEW_FAILURES:
