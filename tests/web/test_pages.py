@@ -10,7 +10,7 @@ from tests import factories
 from treeherder.ingest.parse import parse_push_collection
 from treeherder.web.routes import WEB_DIR
 
-PAGES = ("/jobs?repo=autoland", "/logviewer?repo=autoland&job_id=1")
+PAGES = ("/jobs?repo=autoland", "/logviewer?repo=autoland&job_id=1", "/perf/graphs?repo=autoland", "/perf/alerts")
 
 
 @pytest.mark.parametrize("path", PAGES)

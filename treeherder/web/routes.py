@@ -96,3 +96,11 @@ def jobs_page(request: Request) -> HTMLResponse:
 @router.get("/logviewer", response_class=HTMLResponse)
 def log_viewer_page(request: Request) -> HTMLResponse:
     return _page(request, "logviewer.html", "Log viewer", "logviewer.js")
+@router.get("/perf/graphs", response_class=HTMLResponse)
+def perf_graphs_page(request: Request) -> HTMLResponse:
+    return _page(request, "graphs.html", "Performance graphs", "graphs.js")
+
+
+@router.get("/perf/alerts", response_class=HTMLResponse)
+def perf_alerts_page(request: Request) -> HTMLResponse:
+    return _page(request, "alerts.html", "Performance alerts", "alerts.js")

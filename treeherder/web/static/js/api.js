@@ -39,6 +39,7 @@ const project = (repo) => `/api/project/${encodeURIComponent(repo)}`;
 export const api = {
   repositories: () => getJSON('/api/repository/'),
   failureClassifications: () => getJSON('/api/failureclassification/'),
+  optionCollectionHashes: () => getJSON('/api/optioncollectionhash/'),
   pushes: (repo, params) => getJSON(`${project(repo)}/push/`, { full: 'true', ...params }),
   /** One page of the compact global jobs list: {count, next, results: [[...]], job_property_names}. */
   jobsPage: (params, options) => getJSON('/api/jobs/', params, options),
