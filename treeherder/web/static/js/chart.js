@@ -68,6 +68,10 @@ export function drawChart(container, series, { xRange = null, onZoom, onHover, o
   if (x1 === x0) {
     x0 -= 3600;
     x1 += 3600;
+  } else if (!xRange) {
+    const margin = (x1 - x0) * 0.02; // keep the first and last points off the frame
+    x0 -= margin;
+    x1 += margin;
   }
   const inView = all.filter((p) => p.x >= x0 && p.x <= x1);
   const values = (inView.length ? inView : all).map((p) => p.y);
