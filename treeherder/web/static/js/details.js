@@ -205,7 +205,7 @@ export async function showJobDetails(repo, jobId, repository, { onClose } = {}) 
   try {
     job = await jobRequest;
   } catch (error) {
-    if (live()) unavailable('summary', error);
+    if (live()) for (const name of ['summary', 'failures', 'logs', 'info', 'perf', 'classification']) unavailable(name, error);
     return;
   }
   if (!live()) return;

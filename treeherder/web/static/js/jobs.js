@@ -366,7 +366,7 @@ function selectJob(jobId, { scroll = false } = {}) {
   const button = document.querySelector(`.jb[data-id="${jobId}"]`);
   if (button) {
     button.classList.add('selected');
-    if (scroll) button.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    if (scroll) button.scrollIntoView({ block: 'center', inline: 'nearest' });
   }
   params.set('job', jobId);
   replaceParams(params);

@@ -30,9 +30,10 @@ function ratio() {
   return (full - viewport) / (MAX_SCROLL_PX - viewport);
 }
 
+/** A promise of the lines of chunk `index` (fetched once). */
 function loadChunk(index) {
   const known = view.chunks.get(index);
-  if (known) return known;
+  if (known) return Promise.resolve(known);
   const start = index * CHUNK;
   const promise = api.logLines(view.repo, view.jobId, start, start + CHUNK).then(
     (answer) => {
