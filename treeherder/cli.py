@@ -227,12 +227,13 @@ def cycle_data(days: int, repository: str | None, chunk_size: int, sleep_time: f
 
 def _register_commands() -> None:
     """Commands that live beside their domain (logs/, perf/, pulse/, ...)."""
+    from treeherder.auth.cli import credentials
     from treeherder.logs.cli import parse_log
     from treeherder.perf.cli import perf
     from treeherder.perf.store import register as register_perf_storage
     from treeherder.pulse.cli import publish_to_pulse, pulse_listen
 
-    for command in (parse_log, perf, pulse_listen, publish_to_pulse):
+    for command in (credentials, parse_log, perf, pulse_listen, publish_to_pulse):
         main.add_command(command)
     register_perf_storage()  # jobs loaded by the CLI store their performance artifacts
 

@@ -12,9 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from treeherder import __version__
-from treeherder.api import health, performance, repository
+from treeherder.api import health, performance, repository, submit
 from treeherder.api.errors import APIError
 from treeherder.api.middleware import UserAgentAndVersionMiddleware
+from treeherder.auth.middleware import HawkMiddleware
 from treeherder.config import Settings, get_settings
 from treeherder.db.engine import Database
 from treeherder.ingest.store import Ingestor
@@ -22,7 +23,7 @@ from treeherder.web import log_api, routes as web_routes
 
 log = logging.getLogger(__name__)
 
-ROUTERS = (health.router, repository.router, log_api.router, web_routes.router, performance.router)
+ROUTERS = (health.router, repository.router, submit.router, log_api.router, web_routes.router, performance.router)
 
 
 def _field_name(loc: tuple) -> str:
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_exception_handler(APIError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    # Inside CORS and the User-Agent check: body size limit, Hawk verification, throttling, signed responses.
+    app.add_middleware(HawkMiddleware, settings=settings, db=db)
     # CORS is open for reads; writes are made by authenticated tools, not by other sites' pages.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"], allow_headers=["*"])
     app.add_middleware(UserAgentAndVersionMiddleware, disallowed_user_agents=settings.disallowed_user_agents)

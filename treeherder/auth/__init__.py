@@ -1,0 +1,1 @@
+"""Who may write: Hawk credentials, request verification, per-credential throttling."""
