@@ -70,7 +70,7 @@ async def read_json_body(request: Request, max_depth: int) -> Any:
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        if "recursion" in str(exc):
+        if "depth limit" in str(exc) or "recursion" in str(exc):
             # orjson's own nesting limit (1024) lies beyond any sensible MAX_JSON_DEPTH.
             raise detail(400, f"JSON nesting is deeper than the limit of {max_depth} levels.") from None
         raise detail(400, f"JSON parse error - {exc}") from None
