@@ -6,11 +6,13 @@ import dataclasses
 
 import orjson
 import pytest
+from sqlalchemy import select
 
 from tests import factories
 from tests.auth.hawk_client import issue, send
 from tests.auth.stored import job_count, push_count, stored_job
 from tests.conftest import LiveServer, make_app
+from treeherder.db import tables as t
 
 REPO = "mozilla-central"
 JOBS = f"/api/project/{REPO}/jobs/"
@@ -89,6 +91,15 @@ def test_job_collection_is_stored_with_every_field(post, database, push):
     assert (job["reference_data_name"], job["build_system_type"]) == ("linux64 opt mochitest-1", "taskcluster")
     assert [(log["name"], log["url"]) for log in job["logs"]] == [("live_backing_log", "https://logs.example.org/1.log")]
     assert job["details"] == [{"title": "CPU", "value": "x86", "url": None}]
+
+
+def test_performance_artifacts_are_stored(post, database, push):
+    blob = {"performance_data": {"framework": {"name": "talos"}, "suites": [{"name": "tp5o", "value": 12.5, "subtests": []}]}}
+    datum = factories.job(push["revision"], guid="perf", artifacts=[{"type": "json", "name": "performance_data", "blob": blob}])
+    assert post(JOBS, [datum]).status_code == 200
+    with database.read() as conn:
+        values = conn.execute(select(t.performance_datum.c.value)).scalars().all()
+    assert values == [12.5]
 
 
 def test_short_revision_finds_the_push(post, database, push):

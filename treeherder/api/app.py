@@ -19,6 +19,7 @@ from treeherder.auth.middleware import HawkMiddleware
 from treeherder.config import Settings, get_settings
 from treeherder.db.engine import Database
 from treeherder.ingest.store import Ingestor
+from treeherder.perf.store import register as register_perf_storage
 from treeherder.web import log_api, routes as web_routes
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db
     app.state.ingestor = Ingestor(db)
+    # Jobs submitted over REST store their performance artifacts (the hook is idempotent).
+    register_perf_storage()
     app.state.projects = {}
     for router in ROUTERS:
         app.include_router(router)
