@@ -24,7 +24,14 @@ from treeherder.web import log_api, routes as web_routes
 
 log = logging.getLogger(__name__)
 
-ROUTERS = (health.router, repository.router, submit.router, log_api.router, web_routes.router, performance.router)
+ROUTERS = (
+    health.router,
+    repository.router,
+    submit.router,
+    log_api.router,
+    web_routes.router,
+    performance.router,
+)
 
 
 def _field_name(loc: tuple) -> str:
