@@ -247,3 +247,10 @@ def test_next_address_is_tried_when_one_refuses(log_server: LogServer) -> None:
     with httpx.Client() as client:
         response = _send_to_any_address(client, target, target.url, FetchOptions())
         assert response.read() == b"abort: x\n"
+
+
+def test_body_not_matching_its_content_encoding_fails_without_retry(log_server: LogServer) -> None:
+    log_server.add_body("/lying", b"abort: plain text\n" * 10, {"Content-Encoding": "gzip"})
+    outcome = parse_text_log(log_server.url("/lying"), FetchOptions(allowlist=("127.0.0.1",), retries=3, backoff=0))
+    assert outcome.status == FAILED and not outcome.retryable
+    assert log_server.hits["/lying"] == 1

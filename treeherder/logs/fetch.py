@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlsplit
 import certifi
 import httpx
 
-from treeherder.logs.decompress import LogTooLargeError, iter_decompressed
+from treeherder.logs.decompress import CorruptLogError, LogTooLargeError, iter_decompressed
 
 logger = logging.getLogger(__name__)
 
@@ -261,6 +261,9 @@ def _attempt(url: str, consume: Callable[[Iterator[bytes]], T], options: FetchOp
                 response.close()
     except httpx.TimeoutException as exc:
         raise LogFetchError(f"timed out fetching {url}: {exc!r}", retryable=True) from exc
+    except httpx.DecodingError as exc:
+        # The body does not match its Content-Encoding: fetching it again gives the same bytes.
+        raise CorruptLogError(f"cannot decode {url}: {exc}") from exc
     except httpx.HTTPError as exc:
         raise LogFetchError(f"error fetching {url}: {exc!r}", retryable=True) from exc
 
