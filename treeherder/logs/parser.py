@@ -46,12 +46,23 @@ _LINE_BREAK = re.compile(rb"[\r\n]")
 _LINE_BREAK_SENTINEL = b"\n"
 
 
+def _latin1_re2(pattern: bytes) -> Any:
+    """An RE2 pattern with byte semantics (as ``re`` on bytes), or None without RE2."""
+    if _re2 is None:
+        return None
+    options = _re2.Options()
+    options.encoding = _re2.Options.Encoding.LATIN1
+    return _re2.compile(pattern, options)
+
+
+# RE2 has no lookahead: this finds *whether* a lone \r exists; `_LONE_CARRIAGE_RETURN` finds where.
+_LONE_CARRIAGE_RETURN_RE2 = _latin1_re2(rb"\r(?:[^\n]|\z)")
+
+
 @lru_cache(maxsize=16)
 def _compile_prefilter(pattern: bytes, use_re2: bool) -> Any:
     if use_re2 and _re2 is not None:
-        options = _re2.Options()
-        options.encoding = _re2.Options.Encoding.LATIN1  # byte semantics, as `re` on bytes
-        return _re2.compile(pattern, options)
+        return _latin1_re2(pattern)
     return re.compile(pattern)
 
 
@@ -64,6 +75,8 @@ def _normalise_line_breaks(buf: bytes) -> tuple[bytes, bool]:
     """
     if b"\r" not in buf:
         return buf, False
+    if _LONE_CARRIAGE_RETURN_RE2 is not None and _LONE_CARRIAGE_RETURN_RE2.search(buf) is None:
+        return buf, True  # \r\n only (the common Windows case): RE2 checks this at memory speed
     lone = [match.start() for match in _LONE_CARRIAGE_RETURN.finditer(buf)]
     if lone:
         mutable = bytearray(buf)
