@@ -104,3 +104,29 @@ def test_intermittent_job_type_key() -> None:
         "test-linux/opt-mochitest-browser-chrome")
     assert intermittent_job_type_key("test-linux/opt-mochitest-browser-chrome-3") == (
         "test-linux/opt-mochitest-browser-chrome")
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 100, 10_000])
+def test_streamed_lines_match_splitlines(size: int) -> None:
+    from treeherder.logs.remote import iter_lines
+
+    data = b'{"a": 1}\n{"b": 2}\r\n\n{"c": 3}\r{"d": 4}\r\n{"e": 5}'
+    blocks = [data[i : i + size] for i in range(0, len(data), size)]
+    assert list(iter_lines(blocks)) == data.splitlines()
+
+
+def test_error_summary_reading_stops_after_the_cutoff() -> None:
+    from treeherder.logs.remote import consume_error_summary
+
+    line = json.dumps({"action": "test_result", "test": "t", "status": "FAIL", "line": 1}).encode() + b"\n"
+    blocks_read = 0
+
+    def blocks():
+        nonlocal blocks_read
+        for _ in range(10_000):
+            blocks_read += 1
+            yield line * 10
+
+    summary = consume_error_summary(blocks())
+    assert len(summary.failure_lines) == 151 and summary.truncated
+    assert blocks_read < 20

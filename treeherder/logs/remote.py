@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -43,9 +43,22 @@ def consume_text_log(blocks: Iterator[bytes]) -> LogParseResult:
     return parser.finish()
 
 
+def iter_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """Lines of a body given in blocks (split as ``bytes.splitlines``), read only as far as needed."""
+    carry = b""
+    for block in blocks:
+        lines = (carry + block).splitlines(keepends=True)
+        # The last piece may continue in the next block (also a \r whose \n has not arrived).
+        carry = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
+        for line in lines:
+            yield line.rstrip(b"\r\n")
+    if carry:
+        yield carry.rstrip(b"\r\n")
+
+
 def consume_error_summary(blocks: Iterator[bytes]) -> ErrorSummary:
-    """Parse a decompressed errorsummary body (it is small: read whole, as upstream)."""
-    return parse_error_summary(b"".join(blocks).splitlines())
+    """Parse a decompressed errorsummary body; reading stops after the failure-line cutoff."""
+    return parse_error_summary(iter_lines(blocks))
 
 
 def is_url(source: str) -> bool:
