@@ -83,13 +83,13 @@ def test_gzip_bomb_is_skipped(log_server: LogServer) -> None:
 
 
 def test_timeout_fails_and_is_retryable(log_server: LogServer) -> None:
-    log_server.routes["/slow"] = slow_route(2.0)
+    log_server.routes["/slow"] = slow_route(5.0)
     started = time.monotonic()
     options = FetchOptions(allowlist=("127.0.0.1",), timeout=0.3, retries=0)
     outcome = parse_text_log(log_server.url("/slow"), options)
     assert outcome.status == FAILED and outcome.retryable
     assert "timed out" in outcome.error
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3.0  # well before the server would have answered
 
 
 def test_server_errors_are_retried_with_backoff(log_server: LogServer) -> None:
