@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
 from sqlalchemy import select, update
 
-from tests import factories
 from treeherder.db import tables as t
-from treeherder.ingest.parse import parse_job_collection, parse_push_collection
 from treeherder.perf import store as perf_store
 from treeherder.perf.generate import generate_alerts, process_pending
 
-REPO = "mozilla-central"
-T0 = 1_700_000_000
+from tests.perf.helpers import REPO, T0
+from tests.perf.helpers import noisy as _noisy
+from tests.perf.helpers import store_series as _store_series
 
 
 @pytest.fixture(autouse=True)
@@ -27,30 +24,6 @@ def alerting_repo(database, ingestor):
     with database.write() as conn:
         conn.execute(update(t.repository).where(t.repository.c.name == REPO).values(performance_alerts_enabled=True))
     ingestor.clear_caches()
-
-
-def _store_series(ingestor, series: dict[str, list[float]], framework="talos"):
-    """One push per index; per push one job carrying one suite value per named series."""
-    length = len(next(iter(series.values())))
-    pushes = [factories.push(5000 + i, timestamp=T0 + 3600 * i) for i in range(length)]
-    ids = ingestor.store_pushes(REPO, parse_push_collection(pushes))
-    jobs = []
-    for i, push in enumerate(pushes):
-        suites = [{"name": name, "value": values[i], "subtests": []} for name, values in series.items()]
-        jobs.append(
-            factories.job(
-                push["revision"],
-                artifacts=[{"type": "json", "name": "performance_data",
-                            "blob": {"performance_data": {"framework": {"name": framework}, "suites": suites}}}],
-            )
-        )
-    ingestor.store_jobs(REPO, parse_job_collection(jobs))
-    return [ids[p["revision"]] for p in pushes]
-
-
-def _noisy(n, level, sd, seed):
-    rng = random.Random(seed)
-    return [level + rng.gauss(0, sd) for _ in range(n)]
 
 
 def _alerts(db):
