@@ -150,6 +150,14 @@ def test_state_only_moves_forward(post, database, push):
     assert (job["state"], job["result"]) == ("completed", "testfailed")
 
 
+def test_empty_result_of_an_unfinished_job_means_unknown(post, database, push):
+    """treeherder-client 4.0.0 sends "result": "" for jobs whose result was never set."""
+    datum = factories.job(push["revision"], guid="no-result", state="running")
+    datum["job"]["result"] = ""
+    assert post(JOBS, [datum]).status_code == 200
+    assert stored_job(database, "no-result")["result"] == "unknown"
+
+
 def test_reposting_a_collection_is_idempotent(post, database, push):
     items = [factories.job(push["revision"], guid=f"same-{i}") for i in range(5)]
     for _ in range(3):

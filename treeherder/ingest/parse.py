@@ -152,7 +152,8 @@ def parse_job(obj: Any, index: int, errors: list[FieldError]) -> JobDatum | None
         check.fail("job.state", f"must be one of {', '.join(STATE_RANK)}, not {state!r}")
         state = "pending"
     result = job.get("result", UNKNOWN)
-    if result is None:
+    # treeherder-client 4.0.0 sends "" for a job whose result was never set (pending and running jobs).
+    if result is None or result == "":
         result = UNKNOWN
     if result not in RESULTS:
         check.fail("job.result", f"must be one of {', '.join(RESULTS)}, not {result!r}")
