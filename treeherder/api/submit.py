@@ -21,8 +21,6 @@ from starlette.concurrency import run_in_threadpool
 
 from treeherder.api.deps import ProjectRef, get_project
 from treeherder.api.errors import APIError, detail
-from treeherder.config import Settings
-from treeherder.db.engine import Database
 from treeherder.ingest.parse import InvalidCollection, parse_job_collection, parse_push_collection
 from treeherder.ingest.store import Ingestor, MissingPushes, StoredJobs
 
@@ -88,20 +86,19 @@ def invalid_collection(kind: str, exc: InvalidCollection) -> APIError:
     return APIError(400, {"detail": text, "errors": [error.as_dict() for error in exc.errors]})
 
 
-def hand_off_background_work(settings: Settings, db: Database, stored: StoredJobs) -> None:
+def hand_off_background_work(request: Request, stored: StoredJobs) -> None:
     """Give the logs to parse and the perf signatures to check to the background workers (after the commit).
 
-    ``treeherder.tasks.dispatch`` is the one entry point of background work; until it exists the work stays
-    recorded in the database (pending log rows, pending perf alerts) for the start-up sweep to pick up.
+    ``app.state.dispatch`` is the one entry point of background work (installed with the worker); without it the
+    work stays recorded in the database (pending log rows, pending perf alerts) for the start-up sweep.
     """
     if not stored.pending_logs and not stored.perf_signature_ids:
         return
-    try:
-        from treeherder.tasks import dispatch
-    except ImportError:
+    dispatch = getattr(request.app.state, "dispatch", None)
+    if dispatch is None:
         log.debug("no background dispatcher installed; %d logs stay pending", len(stored.pending_logs))
         return
-    dispatch(settings, db, stored)
+    dispatch(stored)
 
 
 def _store_jobs(request: Request, project: str, items: Any) -> None:
@@ -114,7 +111,7 @@ def _store_jobs(request: Request, project: str, items: Any) -> None:
         stored = ingestor.store_jobs(project, jobs, on_missing_push="raise")
     except MissingPushes as exc:
         raise detail(400, f"Invalid job collection, nothing was stored: {exc}") from None
-    hand_off_background_work(request.app.state.settings, request.app.state.db, stored)
+    hand_off_background_work(request, stored)
 
 
 def _store_pushes(request: Request, project: str, items: Any) -> None:
