@@ -224,7 +224,7 @@ def test_prefilter_keeps_every_rule(prefix: str, taskcluster: bool) -> None:
     assert len(reference) == len(RULE_EXAMPLES)
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(8))
 def test_overlong_lines_are_cut_without_losing_line_numbers(seed: int) -> None:
     rng = random.Random(seed)
     breaks = LINE_BREAK_SETS[seed % len(LINE_BREAK_SETS)]
@@ -234,12 +234,25 @@ def test_overlong_lines_are_cut_without_losing_line_numbers(seed: int) -> None:
     parser = LogParser(max_errors=10_000, max_line_bytes=4096)
     pos = 0
     while pos < len(data):
-        step = rng.choice([1000, 3000, 7000, 65536])
+        step = rng.choice([1, 2, 999, 4095, 4096, 4097, 7000, 65536])
         parser.feed(data[pos : pos + step])
         pos += step
     result = parser.finish()
     assert result.errors == reference
     assert result.line_count == len(data.splitlines())
+
+
+@pytest.mark.parametrize("breaks", [b"\r", b"\r\n", b"\n"])
+def test_overlong_line_ending_exactly_at_a_block_end(breaks: bytes) -> None:
+    long_line = b"y" * 5000
+    for split in (len(long_line), len(long_line) + 1):  # blocks end right at, or inside, the line break
+        data = long_line + breaks + b"abort: next" + breaks + b"abort: last"
+        parser = LogParser(max_line_bytes=4096)
+        parser.feed(data[:split])
+        parser.feed(data[split:])
+        result = parser.finish()
+        assert [(e.linenumber, e.line) for e in result.errors] == [(1, "abort: next"), (2, "abort: last")]
+        assert result.line_count == 3
 
 
 def test_huge_line_without_breaks_is_fast() -> None:

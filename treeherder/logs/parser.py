@@ -120,6 +120,7 @@ class LogParser:
         self._carry = b""
         self._max_line_bytes = max_line_bytes
         self._overlong = False  # inside a line longer than max_line_bytes
+        self._long_line_ended_with_cr = False
         self._line_number = 0  # number of the first line of the next chunk
         self._finished = False
         self._prefilter = self._build_prefilter()
@@ -144,6 +145,8 @@ class LogParser:
         """Parse the complete lines in *data* (plus what was carried over)."""
         if self._finished:
             raise RuntimeError("feed() after finish()")
+        if self._overlong:
+            data = self._skip_rest_of_long_line(data)
         cut = data.rfind(b"\n") + 1
         if not cut:
             # No \n: a \r that is not the last byte cannot be the first half of a \r\n.
@@ -151,29 +154,40 @@ class LogParser:
         if not cut:
             self._extend_line(data)
             return
-        complete = memoryview(data)[:cut]
-        if self._overlong:
-            # The rest of an overlong line ends at this block's first line break.
-            complete = complete[_LINE_BREAK.search(data).start() :]
-            self._overlong = False
         # One copy builds sentinel + carried partial line + complete lines.
-        chunk = b"".join((_LINE_BREAK_SENTINEL, self._carry, complete))
+        chunk = b"".join((_LINE_BREAK_SENTINEL, self._carry, memoryview(data)[:cut]))
         self._carry = data[cut:]
         self._scan(chunk)
 
     def _extend_line(self, data: bytes) -> None:
         """Carry a block without a usable line break; very long lines keep only their start."""
-        if self._overlong:
-            return
         self._carry += data
-        if len(self._carry) > self._max_line_bytes:
+        # The carry holds no \n, and a \r before its last byte ends a line: find the current one.
+        line_start = self._carry.rfind(b"\r", 0, len(self._carry) - 1) + 1
+        if len(self._carry) - line_start > self._max_line_bytes:
             # Rules look at 500 characters; only a PERFHERDER_DATA line could need more, and
             # one this long is not real.  Bounding the line bounds memory and copying.
-            keep = self._max_line_bytes
-            if self._carry[keep - 1 : keep] == b"\r":
-                keep += 1  # keep a byte of the long line, so its end is not mistaken for a \r\n
+            keep = line_start + self._max_line_bytes
+            # The block may end with the line's break: a \r whose \n may follow.
+            self._long_line_ended_with_cr = self._carry.endswith(b"\r")
             self._carry = self._carry[:keep]
             self._overlong = True
+
+    def _skip_rest_of_long_line(self, data: bytes) -> bytes:
+        """Drop what is left of an overlong line from *data*; return the part after it."""
+        if self._long_line_ended_with_cr:
+            # The previous block ended the line with a \r (alone, or the start of a \r\n).
+            self._long_line_ended_with_cr = self._overlong = False
+            self._carry += b"\r"
+            return data
+        found = _LINE_BREAK.search(data)
+        if found is None:
+            return b""
+        if found.start() == len(data) - 1 and data.endswith(b"\r"):
+            self._long_line_ended_with_cr = True  # a \n may follow in the next block
+            return b""
+        self._overlong = False
+        return data[found.start() :]
 
     def finish(self) -> LogParseResult:
         """Parse the last (unterminated) line and return the result."""
