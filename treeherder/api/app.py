@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from treeherder import __version__
-from treeherder.api import health, performance, performance_alerts, repository, submit
+from treeherder.api import health, perfcompare, performance, performance_alerts, repository, submit
 from treeherder.api.errors import APIError
 from treeherder.api.middleware import UserAgentAndVersionMiddleware
 from treeherder.auth.middleware import HawkMiddleware
@@ -32,6 +32,7 @@ ROUTERS = (
     web_routes.router,
     performance.router,
     performance_alerts.router,
+    perfcompare.router,
 )
 
 
