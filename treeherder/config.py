@@ -31,6 +31,17 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Celery broker for background work (`amqp://...`, `redis://...`). Empty: work runs in-process.",
     ),
+    Setting(
+        "EMBEDDED_WORKER",
+        "on",
+        "`on`: without BROKER_URL, `treeherder serve` runs background work in its own threads; `off`: it does none.",
+    ),
+    Setting("WORKER_CONCURRENCY", "2", "Threads of the embedded worker; default processes of `treeherder worker`."),
+    Setting(
+        "WORKER_SWEEP_INTERVAL",
+        "60",
+        "Seconds between the embedded worker's looks for pending work stored by other processes (0: at start only).",
+    ),
     Setting("PULSE_URL", "$BROKER_URL", "AMQP URL of the Pulse broker that `treeherder pulse-listen` consumes."),
     Setting(
         "PULSE_JOB_SOURCES",
@@ -88,6 +99,15 @@ def _list(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in _env(name).split(",") if item.strip())
 
 
+def _switch(name: str) -> bool:
+    raw = _env(name).strip().lower()
+    if raw in {"on", "true", "yes", "1"}:
+        return True
+    if raw in {"off", "false", "no", "0"}:
+        return False
+    raise ConfigError(f"{name} must be on or off, got {raw!r}")
+
+
 def parse_rate(name: str, value: str) -> tuple[int, int]:
     """Parse ``220/minute`` into (requests, seconds)."""
     periods = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -119,6 +139,9 @@ class Settings:
     log_fetch_allowlist: tuple[str, ...]
     log_max_bytes: int
     log_fetch_timeout: int
+    embedded_worker: bool = True
+    worker_concurrency: int = 2
+    worker_sweep_interval: int = 60
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -161,6 +184,9 @@ def load_settings() -> Settings:
         log_fetch_allowlist=_list("LOG_FETCH_ALLOWLIST"),
         log_max_bytes=_int("LOG_MAX_BYTES"),
         log_fetch_timeout=_int("LOG_FETCH_TIMEOUT"),
+        embedded_worker=_switch("EMBEDDED_WORKER"),
+        worker_concurrency=_int("WORKER_CONCURRENCY"),
+        worker_sweep_interval=_int("WORKER_SWEEP_INTERVAL"),
     )
 
 
