@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +53,8 @@ def open_database(settings: Settings, *, init: bool = True) -> Database:
 
 def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request at INFO; the background log fetches would drown everything else.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -101,7 +104,7 @@ def serve(host: str, port: int, workers: int, sample_data: bool) -> None:
     db.dispose()
     click.echo(f"serving on http://{host}:{port}/ (database {db.safe_url}); press Ctrl-C to stop", err=True)
     uvicorn.run(
-        "treeherder.api.app:create_app",
+        "treeherder.cli:server_app",
         factory=True,
         host=host,
         port=port,
@@ -109,6 +112,13 @@ def serve(host: str, port: int, workers: int, sample_data: bool) -> None:
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=5,
     )
+
+
+def server_app() -> Any:
+    """The app `treeherder serve` runs: its embedded worker also sweeps the background work pending in the database."""
+    from treeherder.api.app import create_app
+
+    return create_app(sweep_pending_work=True)
 
 
 class _Progress:
@@ -181,9 +191,21 @@ def _load_sample(settings: Settings, db: Database) -> LoadSummary:
 
 
 def _dispatch_background_work(settings: Settings, db: Database, summary: LoadSummary) -> None:
-    """Background work (log parsing, perf alerts) is recorded in the database; `serve` and workers pick it up."""
-    if summary.pending_logs:
-        click.echo(f"  {len(summary.pending_logs)} logs are waiting to be parsed by the background workers", err=True)
+    """Hand the loaded batch's background work (log parsing, perf alerts) on, and say where it will run."""
+    from treeherder.work import dispatch
+
+    handed_over = dispatch(settings, db, summary)
+    waiting = len(summary.pending_logs) + len(summary.perf_signature_ids)
+    if not waiting:
+        return
+    if settings.broker_url:
+        click.echo(f"  queued {handed_over} background tasks (log parsing, perf alerts) for the workers", err=True)
+    elif handed_over < waiting:
+        click.echo(
+            f"  {waiting} background work items (log parsing, perf alerts) are pending in the database; "
+            "`treeherder serve` does them (a running server within WORKER_SWEEP_INTERVAL seconds)",
+            err=True,
+        )
 
 
 @main.command("load-sample-data")
@@ -222,6 +244,60 @@ def cycle_data(days: int, repository: str | None, chunk_size: int, sleep_time: f
     click.echo(
         f"expired {report.jobs} jobs, {report.performance_data} performance data points, "
         f"{report.alert_summaries} empty alert summaries, {unused} unused reference rows"
+    )
+
+
+@main.command()
+@click.option(
+    "-Q",
+    "--queues",
+    default=None,
+    help="Comma-separated queues to consume (default: all, failure log parsing listed first).",
+)
+@click.option(
+    "-c", "--concurrency", type=int, default=None, help="Processes or threads (default: WORKER_CONCURRENCY)."
+)
+@click.option(
+    "--pool",
+    type=click.Choice(["prefork", "threads", "solo"]),
+    default="prefork",
+    show_default=True,
+    help="How tasks run in parallel.",
+)
+@click.option("--sweep/--no-sweep", default=True, help="Queue the work still pending in the database first.")
+@friendly_errors
+def worker(queues: str | None, concurrency: int | None, pool: str, sweep: bool) -> None:
+    """Run a Celery worker for background work (log parsing, perf alerts); needs BROKER_URL.
+
+    Without a broker there is nothing to run: `treeherder serve` does the background work in its own threads.
+    """
+    from treeherder import tasks
+    from treeherder.work.routing import ALL_QUEUES
+
+    settings = get_settings()
+    configure_logging(settings)
+    if not settings.broker_url:
+        fail("BROKER_URL is empty: background work runs inside `treeherder serve`; set BROKER_URL for separate workers")
+    wanted = [q.strip() for q in (queues or ",".join(ALL_QUEUES)).split(",") if q.strip()]
+    unknown = sorted(set(wanted) - set(ALL_QUEUES))
+    if unknown:
+        fail(f"unknown queue(s) {', '.join(unknown)}; the queues are {', '.join(ALL_QUEUES)}")
+    db = open_database(settings, init=False)
+    app = tasks.configure(settings)
+    if sweep:
+        click.echo(f"queued {tasks.sweep_to_broker(settings, db)} pending background tasks", err=True)
+    db.dispose()
+    app.worker_main(
+        [
+            "worker",
+            f"--queues={','.join(wanted)}",
+            f"--concurrency={concurrency or settings.worker_concurrency}",
+            f"--pool={pool}",
+            f"--loglevel={settings.log_level}",
+            f"--hostname=treeherder-{os.getpid()}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ]
     )
 
 

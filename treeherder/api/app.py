@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from treeherder.api.responses import ORJSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from treeherder import __version__
@@ -21,6 +24,7 @@ from treeherder.db.engine import Database
 from treeherder.ingest.store import Ingestor
 from treeherder.perf.store import register as register_perf_storage
 from treeherder.web import log_api, routes as web_routes
+from treeherder.work import BackgroundWork, dispatch, start_embedded_worker
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +58,30 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> O
     return ORJSONResponse({"detail": "; ".join(problems)}, status_code=400)
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
-    """Build the application. The database is opened here; the schema must already be current (`treeherder init`)."""
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The embedded worker (no BROKER_URL) lives as long as the server: its threads start here and stop on shutdown.
+    worker = start_embedded_worker(app.state.settings, app.state.db, sweep=app.state.sweep_pending_work)
+    try:
+        yield
+    finally:
+        if worker is not None:
+            await run_in_threadpool(worker.stop)
+
+
+def create_app(
+    settings: Settings | None = None, db: Database | None = None, *, sweep_pending_work: bool = False
+) -> FastAPI:
+    """Build the application. The database is opened here; the schema must already be current (`treeherder init`).
+
+    Background work dispatched by the app's own ingestion runs in an embedded worker while the app runs (unless
+    ``BROKER_URL`` sends it to Celery). *sweep_pending_work* makes that worker also pick up the work pending in the
+    database, at start-up and periodically (``treeherder serve`` does; tests usually do not).
+    """
     settings = settings or get_settings()
     db = db or Database(settings.database_url)
     app = FastAPI(
+        lifespan=_lifespan,
         title="Treeherder API",
         version=__version__,
         description=(
@@ -77,6 +100,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     # Jobs submitted over REST store their performance artifacts (the hook is idempotent).
     register_perf_storage()
     app.state.projects = {}
+    app.state.sweep_pending_work = sweep_pending_work
+
+    def dispatch_background_work(stored: BackgroundWork) -> int:
+        """Hand the background work of a committed batch (StoredJobs) on; call after the commit."""
+        return dispatch(settings, db, stored)
+
+    app.state.dispatch = dispatch_background_work
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", web_routes.static_files, name="static")  # the web UI's scripts and styles
