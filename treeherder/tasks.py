@@ -123,12 +123,11 @@ def publish(settings: Settings, logs: Iterable[PendingLog], signature_ids: Itera
             queue = log_queue(pending.log_name, pending.job_result, pending.repository)
             parse_log.apply_async((pending.job_log_id,), queue=queue, routing_key=queue, producer=producer)
             sent += 1
-        if handlers.find_alert_generator() is not None:
-            for signature_id in signature_ids:
-                generate_perf_alerts.apply_async(
-                    (signature_id,), queue=PERF_ALERTS_QUEUE, routing_key=PERF_ALERTS_QUEUE, producer=producer
-                )
-                sent += 1
+        for signature_id in signature_ids:
+            generate_perf_alerts.apply_async(
+                (signature_id,), queue=PERF_ALERTS_QUEUE, routing_key=PERF_ALERTS_QUEUE, producer=producer
+            )
+            sent += 1
     return sent
 
 
@@ -148,5 +147,4 @@ def publish_stored(
 
 def sweep_to_broker(settings: Settings, db: Database) -> int:
     """Publish all the pending work recorded in the database (a worker does this at start-up)."""
-    signatures = handlers.pending_alert_signatures(db) if handlers.find_alert_generator() is not None else []
-    return publish(settings, handlers.pending_logs(db), signatures)
+    return publish(settings, handlers.pending_logs(db), handlers.pending_alert_signatures(db))

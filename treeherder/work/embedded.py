@@ -217,9 +217,7 @@ class EmbeddedWorker:
         return sum(self.queue.put(WorkItem(LOG, log_id), log_priority(result)) for log_id, result in logs)
 
     def submit_alerts(self, signature_ids: Iterable[int]) -> int:
-        """Queue alert generation for signatures; nothing while the perf layer has no generator."""
-        if self.ctx.alert_generator is None:
-            return 0
+        """Queue alert generation for signatures; return how many were new."""
         return sum(self.queue.put(WorkItem(ALERTS, sig), Priority.PERF_ALERTS) for sig in signature_ids)
 
     def sweep(self) -> int:
@@ -228,9 +226,8 @@ class EmbeddedWorker:
         added = self.submit_logs(
             (p.job_log_id, p.job_result) for p in logs if WorkItem(LOG, p.job_log_id) not in self._given_up
         )
-        if self.ctx.alert_generator is not None:
-            signatures = handlers.pending_alert_signatures(self.db, SWEEP_BATCH)
-            added += self.submit_alerts(s for s in signatures if WorkItem(ALERTS, s) not in self._given_up)
+        signatures = handlers.pending_alert_signatures(self.db, SWEEP_BATCH)
+        added += self.submit_alerts(s for s in signatures if WorkItem(ALERTS, s) not in self._given_up)
         if added:
             log.info("sweep found %d pending background work items", added)
         return added

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from treeherder.config import Settings
@@ -77,18 +77,6 @@ def log_fetch_options(settings: Settings) -> FetchOptions:
 AlertGenerator = Callable[[Database, int], Any]
 
 
-def find_alert_generator() -> AlertGenerator | None:
-    """The perf layer's ``generate_alerts(db, signature_id)``, or None while it does not exist.
-
-    Alert work stays recorded in ``performance_alert_pending`` until a generator is available.
-    """
-    try:
-        from treeherder.perf.service import generate_alerts  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return generate_alerts
-
-
 @dataclass
 class WorkContext:
     """What the handlers need in one process: settings, database and the domain services built on them."""
@@ -96,11 +84,14 @@ class WorkContext:
     settings: Settings
     db: Database
     logs: LogParsingService = field(init=False)
-    alert_generator: AlertGenerator | None = field(init=False)
+    alert_generator: AlertGenerator = field(init=False)
 
     def __post_init__(self) -> None:
+        # Imported here: the perf layer pulls in numpy, which importing the API should not pay for.
+        from treeherder.perf.generate import generate_alerts
+
         self.logs = LogParsingService(self.db, log_fetch_options(self.settings))
-        self.alert_generator = find_alert_generator()
+        self.alert_generator = generate_alerts
 
 
 def parse_log(ctx: WorkContext, job_log_id: int) -> LogParseReport:
@@ -114,27 +105,18 @@ def parse_log(ctx: WorkContext, job_log_id: int) -> LogParseReport:
 def generate_perf_alerts(ctx: WorkContext, signature_id: int) -> bool:
     """Generate alerts for one signature if it is still marked pending; return whether the generator ran.
 
-    The mark is removed only up to the time it was read, so data that arrives while the alerts are computed leaves
-    it in place and the signature is looked at again.
+    The generator clears the mark in the transaction that stores the alerts; a signature no longer marked was
+    handled by another worker (after the data this task was queued for), so it is skipped.
     """
-    if ctx.alert_generator is None:
-        return False
     with ctx.db.read() as conn:
-        queued_at = conn.execute(
-            select(t.performance_alert_pending.c.queued_at).where(
+        marked = conn.execute(
+            select(t.performance_alert_pending.c.signature_id).where(
                 t.performance_alert_pending.c.signature_id == signature_id
             )
-        ).scalar()
-    if queued_at is None:
-        return False  # another worker handled it after the data we were told about
+        ).first()
+    if marked is None:
+        return False
     ctx.alert_generator(ctx.db, signature_id)
-    with ctx.db.write() as conn:
-        conn.execute(
-            delete(t.performance_alert_pending).where(
-                t.performance_alert_pending.c.signature_id == signature_id,
-                t.performance_alert_pending.c.queued_at <= queued_at,
-            )
-        )
     return True
 
 
