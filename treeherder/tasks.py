@@ -5,6 +5,9 @@ logs of jobs that did not succeed and on ``log_parser`` for the rest, ``generate
 ``generate_perf_alerts``. Acknowledgement is late (a worker that dies mid-task leaves the message to another), a
 worker takes one message at a time, and failures are retried with upstream's backoff except for errors another try
 cannot fix. ``treeherder worker`` runs a worker; ``celery -A treeherder.tasks worker`` works too.
+
+``dispatch`` (from ``treeherder.work``) is re-exported here: it is the one call ingestion makes after a batch commits,
+whichever engine then runs the work.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from kombu import Queue
 
 from treeherder.config import Settings, get_settings
 from treeherder.db.engine import Database
-from treeherder.work import handlers
+from treeherder.work import dispatch, handlers
 from treeherder.work.handlers import PendingLog
 from treeherder.work.routing import ALL_QUEUES, DEFAULT_QUEUE, PERF_ALERTS_QUEUE, is_failure, log_priority, log_queue
 
 log = logging.getLogger(__name__)
+
+__all__ = ["celery_app", "configure", "dispatch", "generate_perf_alerts", "parse_log", "publish", "sweep_to_broker"]
 
 #: Upstream's soft time limit for ingestion tasks; the hard limit is 30 s later.
 SOFT_TIME_LIMIT = 15 * 60
