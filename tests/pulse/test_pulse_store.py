@@ -29,9 +29,14 @@ def _count(database, table, *where):
 
 def test_fixture_job_messages_are_stored_one_job_each(ingestor, database, fixture_pushes, shared_fixtures):
     jobs = [job_message_to_datum(message) for message in _job_messages(shared_fixtures)]
-    store = IngestStore(ingestor)
+    notified = []
+    store = IngestStore(ingestor, on_jobs_stored=lambda repository, stored: notified.append((repository, stored)))
     assert store.store_jobs(jobs) == []
     assert _count(database, t.job) == 26
+    [(repository, stored)] = notified
+    assert repository == PROJECT and len(stored.job_ids) == 26
+    # every job has a live_backing_log waiting for the parser
+    assert len(stored.pending_logs) == 25
     with database.read() as conn:
         rows = conn.execute(
             select(t.job.c.guid, t.taskcluster_metadata.c.task_id, t.taskcluster_metadata.c.retry_id).join(

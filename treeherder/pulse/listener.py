@@ -305,8 +305,11 @@ class PulseListener:
                 self._dead_letter(delivery, delivery.dead_reason)
             elif delivery.retry_reason is not None:
                 self._retry(delivery, delivery.retry_reason)
-            else:
-                delivery.message.ack()
+        # Every message of the batch is now stored, parked for a retry or dead-lettered (the
+        # copies confirmed by the broker), and nothing else is outstanding on the channel:
+        # one acknowledgement of the highest delivery tag covers them all.
+        last = max(batch, key=lambda delivery: delivery.message.delivery_tag)
+        last.message.ack(multiple=True)
 
     def _transform(self, delivery: _Delivery, repositories: Sequence[PushRepository]) -> None:
         """Fill ``delivery.jobs``/``pushes``, or set why it cannot be stored now."""
@@ -398,14 +401,12 @@ class PulseListener:
         declare = [] if queue_name in self._declared_retry_queues else [retry_queue]
         self._republish(delivery, queue_name, {RETRIES_HEADER: attempt + 1}, declare)
         self._declared_retry_queues.add(queue_name)
-        delivery.message.ack()
         self.stats.retried += 1
         logger.info("retrying a %s message in %.1fs (attempt %d): %s", delivery.source.kind, delay, attempt + 1, reason)
 
     def _dead_letter(self, delivery: _Delivery, reason: str) -> None:
         queue_name = self.dead_letter_queue_name(delivery.queue_name)
         self._republish(delivery, queue_name, {ERROR_HEADER: reason[:MAX_ERROR_HEADER_LENGTH]}, [])
-        delivery.message.ack()
         self.stats.dead_lettered += 1
         logger.warning("dead-lettered a %s message from %s: %s", delivery.source.kind, delivery.exchange, reason)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 
 from treeherder.db import tables as t
 from treeherder.ingest.model import JobDatum
 from treeherder.ingest.parse import FieldError, parse_job, parse_push
-from treeherder.ingest.store import Ingestor, UnknownRepository
+from treeherder.ingest.store import Ingestor, StoredJobs, UnknownRepository
 
 from .jobs import PulseJob
 from .pushes import PushRepository, RepositoryPush
@@ -28,10 +28,14 @@ class IngestStore:
     Jobs of unknown or inactive repositories are dropped, as upstream drops them; a job
     or push that the ingestion layer rejects as invalid is logged and dropped too (the
     transforms produce valid data, so this is a bug report, not a retry case).
+
+    ``on_jobs_stored(repository, stored)`` is called after each committed job batch,
+    e.g. to queue the parsing of its pending logs at once instead of at the next sweep.
     """
 
-    def __init__(self, ingestor: Ingestor) -> None:
+    def __init__(self, ingestor: Ingestor, on_jobs_stored: Callable[[str, StoredJobs], None] | None = None) -> None:
         self.ingestor = ingestor
+        self.on_jobs_stored = on_jobs_stored
         self._repositories: list[PushRepository] = []
         self._repositories_read_at = float("-inf")
 
@@ -106,6 +110,8 @@ class IngestStore:
             except UnknownRepository:  # created after the last read, then deleted again
                 logger.info("dropping %d jobs of unknown repository %s", len(indexed), project)
                 continue
+            if self.on_jobs_stored is not None and stored.job_ids:
+                self.on_jobs_stored(project, stored)
             orphans = {id(datum) for datum in stored.missing_push}
             missing.extend(index for index, datum in indexed if id(datum) in orphans)
         return missing
