@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import http.server
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,43 +13,6 @@ from treeherder.ingest.parse import parse_job_collection, parse_push_collection
 from treeherder.logs.parser import parse_log_bytes
 
 REPO = "mozilla-central"
-
-
-class _LogServer:
-    """Serves files from a folder on 127.0.0.1 and counts the requests it answers."""
-
-    def __init__(self, folder: Path) -> None:
-        self.requests: list[str] = []
-        server = self
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, directory=str(folder), **kwargs)
-
-            def do_GET(self):  # noqa: N802 - the stdlib's name
-                server.requests.append(self.path)
-                super().do_GET()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def log_server(tmp_path) -> Iterator[_LogServer]:
-    folder = tmp_path / "served"
-    folder.mkdir()
-    server = _LogServer(folder)
-    server.folder = folder
-    yield server
-    server.close()
 
 
 def _store_job(ingestor, log_url: str | None, guid: str = "log-job-1") -> int:

@@ -32,7 +32,6 @@ CACHE_BUDGET_BYTES = 2 * 1024**3
 #: The viewer does not keep logs whose decompressed text is larger than this.
 MAX_LOG_TEXT_BYTES = 512 * 1024**2
 
-_LINE_BREAKS = re.compile(rb"\r\n?")
 _SAMPLE_LOG_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
@@ -76,7 +75,8 @@ def _line_offsets(text: bytes) -> array:
 def _normalise(blocks: Iterator[bytes]) -> bytes:
     data = b"".join(blocks)
     if b"\r" in data:
-        data = _LINE_BREAKS.sub(b"\n", data)
+        # Two plain replaces run at memory speed (a regex substitution is several times slower on big logs).
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     return data
 
 

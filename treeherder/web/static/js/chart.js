@@ -132,7 +132,7 @@ export function drawChart(container, series, { xRange = null, onZoom, onHover, o
   }
 
   // Hover and zoom on an overlay covering the plot area.
-  const highlight = el('circle', { r: 5, class: 'point hover', fill: 'none', visibility: 'hidden' }, svg);
+  const highlight = el('circle', { r: 5, class: 'hover-ring', fill: 'none', visibility: 'hidden' }, svg);
   const brush = el('rect', { class: 'brush', y: MARGIN.top, height: plotH, visibility: 'hidden' }, svg);
   const overlay = el('rect', { x: MARGIN.left, y: MARGIN.top, width: plotW, height: plotH, fill: 'transparent', class: 'overlay' }, svg);
   const toChart = (event) => {
@@ -158,46 +158,51 @@ export function drawChart(container, series, { xRange = null, onZoom, onHover, o
     best.alert = (best.series.alerts || []).find((a) => a.pushId === best.point.pushId) || null;
     return best;
   };
+  // Dragging is followed on the window, so passing over a marker or leaving the plot does not end it.
   let dragFrom = null;
-  overlay.addEventListener('mousedown', (event) => {
-    dragFrom = toChart(event).x;
-    event.preventDefault();
-  });
-  overlay.addEventListener('mousemove', (event) => {
+  const onDragMove = (event) => {
+    const x = toChart(event).x;
+    if (Math.abs(x - dragFrom) <= 3) return;
+    const clamped = Math.max(MARGIN.left, Math.min(x, width - MARGIN.right));
+    brush.setAttribute('visibility', 'visible');
+    brush.setAttribute('x', Math.min(dragFrom, clamped));
+    brush.setAttribute('width', Math.abs(clamped - dragFrom));
+  };
+  const onDragEnd = (event) => {
+    window.removeEventListener('mousemove', onDragMove);
+    window.removeEventListener('mouseup', onDragEnd);
+    const start = dragFrom;
     const position = toChart(event);
-    if (dragFrom !== null && Math.abs(position.x - dragFrom) > 3) {
-      brush.setAttribute('visibility', 'visible');
-      brush.setAttribute('x', Math.min(dragFrom, position.x));
-      brush.setAttribute('width', Math.abs(position.x - dragFrom));
+    dragFrom = null;
+    brush.setAttribute('visibility', 'hidden');
+    if (Math.abs(position.x - start) > 3) {
+      const invert = (px) => x0 + ((Math.max(MARGIN.left, Math.min(px, width - MARGIN.right)) - MARGIN.left) / plotW) * (x1 - x0);
+      if (onZoom) onZoom([invert(Math.min(start, position.x)), invert(Math.max(start, position.x))].map(Math.round));
       return;
     }
     const hit = nearest(position);
+    if (hit && onPick) onPick(hit, { x: sx(hit.point.x), y: sy(hit.point.y), width, height });
+  };
+  overlay.addEventListener('mousedown', (event) => {
+    dragFrom = toChart(event).x;
+    window.addEventListener('mousemove', onDragMove);
+    window.addEventListener('mouseup', onDragEnd);
+    event.preventDefault();
+  });
+  svg.addEventListener('mousemove', (event) => {
+    if (dragFrom !== null) return;
+    const hit = nearest(toChart(event));
     if (hit) {
       highlight.setAttribute('cx', sx(hit.point.x));
       highlight.setAttribute('cy', sy(hit.point.y));
       highlight.setAttribute('stroke', hit.series.color);
       highlight.setAttribute('visibility', 'visible');
     } else highlight.setAttribute('visibility', 'hidden');
-    if (onHover) onHover(hit, { x: sx(hit ? hit.point.x : 0), y: sy(hit ? hit.point.y : 0), width, height });
+    if (onHover) onHover(hit, hit ? { x: sx(hit.point.x), y: sy(hit.point.y), width, height } : null);
   });
-  overlay.addEventListener('mouseup', (event) => {
-    const end = toChart(event).x;
-    const start = dragFrom;
-    dragFrom = null;
-    brush.setAttribute('visibility', 'hidden');
-    if (start !== null && Math.abs(end - start) > 3) {
-      const invert = (px) => x0 + ((Math.max(MARGIN.left, Math.min(px, width - MARGIN.right)) - MARGIN.left) / plotW) * (x1 - x0);
-      if (onZoom) onZoom([invert(Math.min(start, end)), invert(Math.max(start, end))].map(Math.round));
-      return;
-    }
-    const hit = nearest(toChart(event));
-    if (hit && onPick) onPick(hit, { x: sx(hit.point.x), y: sy(hit.point.y), width, height });
-  });
-  overlay.addEventListener('mouseleave', () => {
-    dragFrom = null;
-    brush.setAttribute('visibility', 'hidden');
+  svg.addEventListener('mouseleave', () => {
     highlight.setAttribute('visibility', 'hidden');
-    if (onHover) onHover(null, null);
+    if (onHover && dragFrom === null) onHover(null, null);
   });
   // Alert markers sit above the overlay: clicking one picks its point.
   svg.append(plot);

@@ -10,12 +10,13 @@ const MAX_LISTED = 400; // signatures listed at once (the filter narrows the res
 const view = {
   repo: null,
   framework: null,
-  interval: 31536000,
+  interval: 7776000, // seconds back from now; 0 = all data
   signatures: [], // of the chosen framework
   selected: new Map(), // signature id -> {signature, points, alerts, color}
   optionNames: new Map(), // option collection hash -> "opt"
   xRange: null,
   pinned: false,
+  autoInterval: true, // the time range was not chosen in the URL: widen it when it shows nothing
 };
 
 function signatureName(sig) {
@@ -85,6 +86,8 @@ function showTooltip(hit, position) {
   }
   tip.innerHTML = tooltipHtml(hit);
   tip.hidden = false;
+  // Only a pinned tooltip takes the mouse (for its links); a hover tooltip must not get in the way of dragging.
+  tip.classList.toggle('pinned', view.pinned);
   const chart = document.getElementById('chart');
   const left = chart.offsetLeft + Math.min(position.x + 12, position.width - 220);
   const top = chart.offsetTop + Math.max(0, position.y - 20);
@@ -133,7 +136,7 @@ async function loadSeries(signature) {
   const entry = { signature, points: [], alerts: [], color };
   view.selected.set(signature.id, entry);
   const [data, summaries] = await Promise.all([
-    api.perfData(view.repo, { signature_id: signature.id, interval: view.interval }),
+    api.perfData(view.repo, { signature_id: signature.id, interval: view.interval || undefined }),
     api.alertSummaries({ alerts__series_signature: signature.id, limit: 100 }).catch(() => ({ results: [] })),
   ]);
   const datums = Object.values(data).flat().filter((d) => d.signature_id === undefined || d.signature_id === signature.id);
@@ -180,8 +183,16 @@ async function addSeries(id) {
 async function loadSignatures() {
   document.getElementById('signature-list').innerHTML = '<li class="muted">Loading…</li>';
   try {
-    const answer = await api.perfSignatures(view.repo, { framework: view.framework, interval: view.interval });
+    const answer = await api.perfSignatures(view.repo, { framework: view.framework, interval: view.interval || undefined });
     view.signatures = Object.values(answer).sort((a, b) => signatureName(a).localeCompare(signatureName(b)));
+    if (!view.signatures.length && view.autoInterval && view.interval !== 0) {
+      // No recent data at all: offer every series of the framework instead of an empty list.
+      view.interval = 0;
+      document.getElementById('interval-select').value = '0';
+      writeUrl();
+      await loadSignatures();
+      return;
+    }
   } catch (error) {
     view.signatures = [];
     notify(`Could not load signatures: ${error.message}`, { error: true });
@@ -215,6 +226,7 @@ function wire() {
   });
   document.getElementById('interval-select').addEventListener('change', async (event) => {
     view.interval = Number(event.target.value);
+    view.autoInterval = false;
     const ids = [...view.selected.keys()];
     view.selected.clear();
     view.xRange = null;
@@ -248,7 +260,11 @@ function wire() {
 async function main() {
   const params = pageParams();
   view.repo = params.get('repo') || 'mozilla-central';
-  view.interval = Number(params.get('interval')) || view.interval;
+  const askedInterval = params.get('interval');
+  if (askedInterval !== null && Number.isFinite(Number(askedInterval))) {
+    view.interval = Number(askedInterval);
+    view.autoInterval = false;
+  }
   const zoom = (params.get('zoom') || '').split(',').map(Number);
   if (zoom.length === 2 && zoom.every((n) => n > 0)) view.xRange = zoom;
   document.getElementById('interval-select').value = String(view.interval);
@@ -264,6 +280,13 @@ async function main() {
   for (const item of optionHashes) view.optionNames.set(item.option_collection_hash, item.options.map((o) => o.name).join(' '));
   const seriesIds = (params.get('series') || '').split(',').map(Number).filter(Boolean);
   for (const id of seriesIds) await addSeries(id);
+  if (view.autoInterval && view.selected.size && [...view.selected.values()].every((entry) => !entry.points.length)) {
+    // Nothing recent (an old dataset, a retired test): show the series' whole history rather than an empty graph.
+    view.interval = 0;
+    document.getElementById('interval-select').value = '0';
+    view.selected.clear();
+    for (const id of seriesIds) await addSeries(id);
+  }
   const first = view.selected.values().next().value;
   view.framework = Number(params.get('framework')) || (first && first.signature.framework_id) || (frameworks[0] && frameworks[0].id) || null;
   document.getElementById('framework-select').innerHTML = frameworks.map((f) => `<option value="${f.id}"${f.id === view.framework ? ' selected' : ''}>${escapeHtml(f.name)}</option>`).join('');
