@@ -390,3 +390,15 @@ def test_existing_exchanges_are_used_not_redeclared(rabbitmq_url, job_messages, 
                 json.dumps(job_messages[0]), exchange=jobs_exchange, routing_key="x", content_type="application/json"
             )
         wait_until(lambda: len(store.jobs) == 1, what="the job")
+
+
+def test_projects_limit_what_is_stored(rabbitmq_url, job_messages, jobs_exchange):
+    store = RecordingStore()
+    listener = make_listener(rabbitmq_url, job_sources(f"{jobs_exchange}.#"), store, projects=["autoland"])
+    other = copy.deepcopy(job_messages[1])
+    other["origin"]["project"] = "autoland"
+    with RunningListener(listener):
+        publish_messages(rabbitmq_url, jobs_exchange, "a.b", [job_messages[0], other])
+        wait_until(lambda: listener.stats.received == 2 and len(store.jobs) == 1, what="one of two stored")
+    assert store.jobs[0].project == "autoland"
+    assert listener.stats.dead_lettered == listener.stats.retried == 0

@@ -126,3 +126,17 @@ def test_push_repositories_come_from_the_database(ingestor):
     assert repositories["servo-try"].url == "https://github.com/servo/servo"
     assert repositories["enterprise-firefox-pr"].accepts_pull_requests
     assert not repositories["android-components"].active
+
+
+def test_perfherder_references_become_job_logs_and_overlong_urls_are_left_out(
+    ingestor, database, fixture_pushes, shared_fixtures
+):
+    message = _job_messages(shared_fixtures)[0]
+    base = "https://tc.example.org/api/queue/v1/task/AI3Nrr3gSDSpZ9E9aBA3rg/runs/0/artifacts/public"
+    message["jobInfo"]["links"] = [
+        {"url": f"{base}/perfherder-data-raptor.json", "linkText": "perfherder-data-raptor.json", "label": "a"},
+        {"url": f"{base}/{'x' * 300}_errorsummary.log", "linkText": "long_errorsummary.log", "label": "a"},
+    ]
+    IngestStore(ingestor).store_jobs([job_message_to_datum(message)])
+    names = {name for (name,) in _rows(database, select(t.job_log.c.name))}
+    assert names == {"live_backing_log", "perfherder-data-raptor.json"}

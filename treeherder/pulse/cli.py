@@ -44,6 +44,12 @@ def configured_sources(settings, kinds: tuple[str, ...] = KINDS) -> list[PulseSo
 @click.option("--max-retries", default=10, show_default=True, help="Attempts for a job whose push has not arrived.")
 @click.option("--retry-delay", default=10.0, show_default=True, help="First retry delay in seconds (then doubled).")
 @click.option("--max-retry-delay", default=600.0, show_default=True, help="Longest retry delay in seconds.")
+@click.option(
+    "--projects",
+    envvar="PROJECTS_TO_INGEST",
+    default=None,
+    help="Comma-separated repositories to ingest; others are dropped [env PROJECTS_TO_INGEST; default all].",
+)
 @click.option("--queue-prefix", default=None, help="Queue names start with this [default: queue/<broker user>].")
 @click.option("--github-token", envvar="GITHUB_TOKEN", default=None, help="Token for GitHub's API [env GITHUB_TOKEN].")
 def pulse_listen(
@@ -53,6 +59,7 @@ def pulse_listen(
     max_retries: int,
     retry_delay: float,
     max_retry_delay: float,
+    projects: str | None,
     queue_prefix: str | None,
     github_token: str | None,
 ) -> None:
@@ -65,6 +72,7 @@ def pulse_listen(
     from treeherder.cli import configure_logging, open_database
     from treeherder.config import get_settings
     from treeherder.ingest.store import Ingestor
+    from treeherder.work import dispatch
 
     from .fetch import HttpFetcher
     from .store import IngestStore
@@ -97,12 +105,13 @@ def pulse_listen(
             PulseListener(
                 url,
                 url_sources,
-                IngestStore(Ingestor(db)),
+                IngestStore(Ingestor(db), on_jobs_stored=lambda _repository, stored: dispatch(settings, db, stored)),
                 fetchers,
                 batch_size=batch_size,
                 batch_wait=batch_wait,
                 retry_policy=retry_policy,
                 queue_prefix=queue_prefix,
+                projects=[name.strip() for name in projects.split(",") if name.strip()] if projects else None,
             )
             for url, url_sources in by_url.items()
         ]

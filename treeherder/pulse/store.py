@@ -20,6 +20,27 @@ from .pushes import PushRepository, RepositoryPush
 logger = logging.getLogger(__name__)
 
 REPOSITORY_CACHE_SECONDS = 60.0
+LOG_NAME_MAX_LENGTH = 50
+LOG_URL_MAX_LENGTH = 255
+
+
+def ingestable_datum(datum: dict) -> dict:
+    """The job datum as the ingestion layer takes it.
+
+    Perfherder data references become job logs named by their link text, as upstream
+    stores them (the perf ingestion picks up logs named ``perfherder-data...``). A log
+    whose URL does not fit the column is left out rather than stored cut (a cut URL
+    points nowhere) or failing the whole job.
+    """
+    job = datum["job"]
+    references = [*job.get("log_references", ()), *job.get("perfherder_data_references", ())]
+    kept = []
+    for reference in references:
+        if len(reference["url"]) > LOG_URL_MAX_LENGTH:
+            logger.warning("leaving out log %s of job %s: URL too long", reference["name"], job["job_guid"])
+            continue
+        kept.append({**reference, "name": reference["name"][:LOG_NAME_MAX_LENGTH]})
+    return {**datum, "job": {**job, "log_references": kept}}
 
 
 class IngestStore:
@@ -92,7 +113,7 @@ class IngestStore:
         by_repository: dict[str, list[tuple[int, JobDatum]]] = defaultdict(list)
         for index, (project, datum) in enumerate(jobs):
             errors: list[FieldError] = []
-            parsed = parse_job(datum, index, errors)
+            parsed = parse_job(ingestable_datum(datum), index, errors)
             if parsed is None:
                 logger.error("dropping an invalid job for %s: %s", project, "; ".join(map(str, errors)))
                 continue
