@@ -402,3 +402,28 @@ def test_projects_limit_what_is_stored(rabbitmq_url, job_messages, jobs_exchange
         wait_until(lambda: listener.stats.received == 2 and len(store.jobs) == 1, what="one of two stored")
     assert store.jobs[0].project == "autoland"
     assert listener.stats.dead_lettered == listener.stats.retried == 0
+
+
+def test_push_waits_when_the_repositories_cannot_be_read(rabbitmq_url, shared_fixtures):
+    folder = shared_fixtures / "pulse" / "pushes"
+    reply = json.loads((folder / "hg_push_commits.json").read_text())
+
+    class FlakyRepositories(RecordingStore):
+        reads = 0
+
+        def push_repositories(self):
+            self.reads += 1
+            if self.reads == 1:
+                raise ConnectionError("database unavailable")
+            return self.repositories
+
+    store = FlakyRepositories([PushRepository("try", "https://hg.mozilla.org/try")])
+    sources = push_sources("exchange/hgpushes/v1.#")
+    listener = make_listener(rabbitmq_url, sources, store, Fetchers(fetch_task=no_fetch, fetch_json=lambda _url: reply))
+    with RunningListener(listener):
+        publish_messages(
+            rabbitmq_url, "exchange/hgpushes/v1", "try", [json.loads((folder / "hg_push.json").read_text())]
+        )
+        wait_until(lambda: len(store.pushes) == 1, what="the push after a retry")
+    assert listener.stats.retried == 1
+    assert store.pushes[0].repository == "try"

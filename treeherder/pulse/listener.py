@@ -289,7 +289,16 @@ class PulseListener:
         self.stats.received += len(batch)
         inline = [delivery for delivery in batch if delivery.source.kind == "jobs"]
         fetching = [delivery for delivery in batch if delivery.source.kind != "jobs"]
-        repositories = list(self.store.push_repositories()) if any(d.source.kind == "pushes" for d in batch) else []
+        repositories: list[PushRepository] = []
+        if any(delivery.source.kind == "pushes" for delivery in batch):
+            try:
+                repositories = list(self.store.push_repositories())
+            except Exception as exc:  # noqa: BLE001 - e.g. the database is down: the pushes wait
+                logger.warning("reading the push repositories failed: %r", exc)
+                for delivery in batch:
+                    if delivery.source.kind == "pushes":
+                        delivery.retry_reason = f"reading repositories failed: {exc!r}"
+                fetching = [delivery for delivery in fetching if delivery.retry_reason is None]
         futures = [pool.submit(self._transform, delivery, repositories) for delivery in fetching]
         for delivery in inline:
             self._transform(delivery, repositories)
