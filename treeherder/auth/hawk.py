@@ -8,6 +8,7 @@ the same database) is refused too. Failures carry upstream's exact ``detail`` te
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Sequence
@@ -102,7 +103,9 @@ class HawkVerifier:
                     request.header,
                     url,
                     request.method,
-                    content=request.content,
+                    # A file object, not bytes: mohawk pretty-prints bytes content into a debug message every time
+                    # it hashes it (costlier than storing the jobs), but only the repr of a file object.
+                    content=io.BytesIO(request.content),
                     content_type=request.content_type,
                     # The nonce is recorded afterwards, in the same transaction as the throttle count.
                     seen_nonce=lambda *_: False,
