@@ -78,6 +78,8 @@ def _runs_of_same_type(conn: Connection, push_ids: list[int], type_key: str) -> 
             t.job.c.push_id.in_(push_ids),
             t.job.c.result.in_(CONSIDERED_RESULTS),
             t.job.c.failure_classification_id.in_(CONSIDERED_CLASSIFICATIONS),
+            # Every name with this key contains it; the exact comparison follows in Python.
+            t.job_type.c.name.contains(type_key, autoescape=True),
         )
         .order_by(t.job.c.id)
     )
