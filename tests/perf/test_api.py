@@ -168,3 +168,24 @@ def test_thclient_reads_signatures_and_data(live_server, stored):
     summary_hash = next(s["signature_hash"] for s in signatures.values() if "test" not in s)
     series = client.get_performance_data(REPO, signatures=summary_hash)
     assert list(series[summary_hash]["value"]) == [100.12, 101.12, 102.12, 200.0]
+
+
+def test_performance_summary(client, stored):
+    url = "/api/performance/summary/"
+    revision = stored["pushes"][2]["revision"]
+    series = client.get(url, params={"repository": REPO, "revision": revision, "no_subtests": "true"}).json()
+    (summary,) = series
+    assert summary["suite"] == "tp5o" and summary["values"] == [102.123, 200.0]
+    assert summary["name"] == "tp5o opt e10s" and summary["repository_name"] == REPO
+    assert summary["job_ids"] == [stored["jobs"]["perf-2"], stored["jobs"]["perf-retrigger"]]
+    deduped = client.get(url, params={"repository": REPO, "revision": revision, "no_subtests": "1", "no_retriggers": "1"})
+    assert deduped.json()[0]["values"] == [102.123]
+    every = client.get(url, params={"repository": REPO, "interval": 86400, "all_data": "true", "signature": summary["signature_hash"]})
+    assert [d["value"] for d in every.json()[0]["data"]] == [100.12, 101.12, 102.12, 200.0]
+    subtests = client.get(url, params={"repository": REPO, "revision": revision}).json()
+    assert len(subtests) == 3
+    bad = client.get(url, params={"repository": REPO})
+    assert bad.status_code == 400
+    assert bad.json() == {"non_field_errors": ["Required: revision, startday and endday or interval."]}
+    unknown = client.get(url, params={"repository": "foo", "interval": 86400})
+    assert unknown.json() == {"repository": ["foo does not exist."]}

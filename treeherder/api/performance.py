@@ -311,3 +311,122 @@ def job_data(request: Request, project: ProjectRef = Depends(get_project), db: D
             ],
         }
     )
+
+
+@router.get("/api/performance/summary/", summary="Series with their values for a push or a time range")
+def performance_summary(request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+    params = request.query_params
+    repository = params.get("repository")
+    if not repository:
+        raise APIError(400, {"repository": ["This field is required."]})
+    revision = params.get("revision")
+    startday, endday = params.get("startday"), params.get("endday")
+    interval_raw = params.get("interval")
+    if not revision and interval_raw is None and not (startday and endday):
+        raise APIError(400, {"non_field_errors": ["Required: revision, startday and endday or interval."]})
+    flags = {name: params.get(name, "").lower() in ("1", "true") for name in
+             ("no_subtests", "all_data", "replicates", "no_retriggers")}  # fmt: skip
+    frameworks = _ints(request, "framework", "Framework id(s) must be specified as integers")
+    d, s, p, r, oc, mp = (
+        t.performance_datum, t.performance_signature, t.push, t.repository, t.option_collection, t.machine_platform,
+    )  # fmt: skip
+    with db.read() as conn:
+        repo = conn.execute(select(r.c.id).where(r.c.name == repository)).first()
+        if repo is None:
+            raise APIError(400, {"repository": [f"{repository} does not exist."]})
+        parent = s.alias("parent")
+        query = (
+            select(
+                d.c.id, d.c.job_id, d.c.push_id, d.c.push_timestamp, d.c.value, p.c.revision, s.c.id.label("signature_id"),
+                s.c.framework_id, s.c.signature_hash, mp.c.platform, s.c.test, s.c.suite, s.c.lower_is_better,
+                s.c.has_subtests, s.c.tags, s.c.extra_options, oc.c.options, parent.c.signature_hash.label("parent_hash"),
+                s.c.measurement_unit, s.c.application, s.c.should_alert, s.c.alert_change_type, s.c.alert_threshold,
+            )  # fmt: skip
+            .join(s, s.c.id == d.c.signature_id)
+            .join(p, p.c.id == d.c.push_id)
+            .join(oc, oc.c.id == s.c.option_collection_id)
+            .join(mp, mp.c.id == s.c.platform_id)
+            .outerjoin(parent, parent.c.id == s.c.parent_signature_id)
+            .where(d.c.repository_id == repo.id)
+        )
+        if revision and not flags["all_data"]:
+            query = query.where(p.c.revision == revision)
+        elif interval_raw is not None and not flags["all_data"]:
+            try:
+                interval = int(float(interval_raw))
+            except ValueError:
+                raise APIError(400, {"interval": ["A valid integer is required."]}) from None
+            query = query.where(d.c.push_timestamp >= int(time.time()) - interval)
+        elif startday and endday and not flags["all_data"]:
+            query = query.where(
+                d.c.push_timestamp >= _epoch(_date(startday, "startday")),
+                d.c.push_timestamp <= _epoch(_date(endday, "endday")),
+            )
+        if frameworks:
+            query = query.where(s.c.framework_id.in_(frameworks))
+        if flags["no_subtests"]:
+            query = query.where(s.c.parent_signature_id.is_(None))
+        if params.get("parent_signature"):
+            query = query.where(parent.c.id == _ints(request, "parent_signature", "parent_signature must be an id")[0])
+        signature = params.get("signature")
+        if signature:
+            if len(signature) == 40:
+                query = query.where(s.c.signature_hash == signature)
+            else:
+                query = query.where(s.c.id == _ints(request, "signature", "signature must be an id or a hash")[0])
+        rows = conn.execute(query.order_by(d.c.push_timestamp, d.c.id)).all()
+        replicates: dict[int, list[float]] = {}
+        if flags["replicates"] and rows:
+            rep = t.performance_datum_replicate
+            ids = [row.id for row in rows]
+            for start in range(0, len(ids), 500):
+                for datum_id, value in conn.execute(
+                    select(rep.c.performance_datum_id, rep.c.value).where(
+                        rep.c.performance_datum_id.in_(ids[start : start + 500])
+                    )
+                ):
+                    replicates.setdefault(datum_id, []).append(value)
+    series: dict[int, dict[str, Any]] = {}
+    seen_pushes: set[tuple[int, int]] = set()
+    for row in rows:
+        if flags["no_retriggers"]:
+            if (row.signature_id, row.push_id) in seen_pushes:
+                continue
+            seen_pushes.add((row.signature_id, row.push_id))
+        entry = series.get(row.signature_id)
+        if entry is None:
+            name = " ".join(part for part in (row.suite, row.test, row.options, row.extra_options) if part)
+            entry = series[row.signature_id] = {
+                "signature_id": row.signature_id,
+                "framework_id": row.framework_id,
+                "signature_hash": row.signature_hash,
+                "platform": row.platform,
+                "test": row.test,
+                "suite": row.suite,
+                "lower_is_better": row.lower_is_better,
+                "has_subtests": row.has_subtests,
+                "tags": row.tags.split(" ") if row.tags else [],
+                "values": [],
+                "name": name,
+                "parent_signature": row.parent_hash,
+                "job_ids": [],
+                "repository_name": repository,
+                "repository_id": repo.id,
+                "data": [],
+                "measurement_unit": row.measurement_unit,
+                "application": row.application,
+                "should_alert": row.should_alert,
+                "alert_change_type": row.alert_change_type,
+                "alert_threshold": row.alert_threshold,
+                "submit_times": [],
+            }
+        values = replicates.get(row.id, [row.value]) if flags["replicates"] else [row.value]
+        entry["values"].extend(values)
+        entry["job_ids"].append(row.job_id)
+        entry["submit_times"].append(row.push_timestamp)
+        if flags["all_data"]:
+            entry["data"].append(
+                {"job_id": row.job_id, "id": row.id, "value": round(row.value, 2), "push_timestamp": row.push_timestamp,
+                 "push_id": row.push_id, "revision": row.revision}  # fmt: skip
+            )
+    return ORJSONResponse(list(series.values()))
