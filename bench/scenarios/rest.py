@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import time
 
@@ -27,7 +28,8 @@ def _post_collections(args: tuple[str, str, str, list[bytes]]) -> int:
     target = f"{url}/api/project/autoland/jobs/"
     with httpx.Client(timeout=120) as http:
         for body in bodies:
-            sender = mohawk.Sender(credentials, target, "POST", content=body, content_type="application/json")
+            # A file object: mohawk pretty-prints bytes content into a debug message while hashing it.
+            sender = mohawk.Sender(credentials, target, "POST", content=io.BytesIO(body), content_type="application/json")
             response = http.post(
                 target,
                 content=body,
