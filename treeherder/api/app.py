@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from treeherder import __version__
-from treeherder.api import health, perfcompare, performance, performance_alerts, repository, submit
+from treeherder.api import docs, health, jobs, notes, perfcompare, performance, performance_alerts, push, refdata, repository, submit
 from treeherder.api.errors import APIError
 from treeherder.api.middleware import UserAgentAndVersionMiddleware
 from treeherder.auth.middleware import HawkMiddleware
@@ -32,6 +32,11 @@ ROUTERS = (
     health.router,
     repository.router,
     submit.router,
+    refdata.router,
+    push.router,
+    jobs.router,
+    notes.router,
+    docs.router,
     log_api.router,
     web_routes.router,
     performance.router,

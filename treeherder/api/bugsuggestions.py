@@ -1,0 +1,156 @@
+"""The error summary of a job (``jobs/{id}/bug_suggestions/``): its stored error lines with matching bugs.
+
+Search terms come from :mod:`treeherder.logs.bugsuggest` (upstream's cleaning rules); the bugs come from the local
+``bugscache`` table. Upstream ranks candidate bugs by trigram similarity, which SQLite lacks: here the candidates are
+ranked by summary length (shortest first, i.e. closest to the term) and then filtered with upstream's rule that the
+term must start the summary or follow ``/``, a space, ``\\`` or ``,``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from treeherder.db import tables as t
+from treeherder.logs.bugsuggest import bug_search
+
+MAX_BUGS_PER_TERM = 50
+# Error lines seen in earlier pushes of the repository within this window count towards `counter`.
+COUNTER_WINDOW = timedelta(days=21)
+OCCURRENCE_WINDOW = timedelta(days=7)
+
+_BUG_COLUMNS = (
+    t.bugscache.c.id,
+    t.bugscache.c.bugzilla_id,
+    t.bugscache.c.status,
+    t.bugscache.c.resolution,
+    t.bugscache.c.summary,
+    t.bugscache.c.dupe_of,
+    t.bugscache.c.crash_signature,
+    t.bugscache.c.keywords,
+    t.bugscache.c.whiteboard,
+)
+
+
+def _term_matches(summary: str, term: str) -> bool:
+    """Upstream's post-filter: the term starts the summary or follows '/', ' ', '\\' or ','."""
+    lowered = summary.lower()
+    if lowered.startswith(term):
+        return True
+    start = lowered.find(term)
+    while start > 0:
+        if lowered[start - 1] in "/ \\,":
+            return True
+        start = lowered.find(term, start + 1)
+    return False
+
+
+def search_bugs(conn: Connection, term: str) -> list[dict[str, Any]]:
+    """Bugs whose summary contains the term (case-insensitive), best candidates first, at most 50."""
+    lowered = term.lower()
+    rows = conn.execute(
+        select(*_BUG_COLUMNS)
+        .where(func.lower(t.bugscache.c.summary).contains(lowered, autoescape=True))
+        .order_by(func.length(t.bugscache.c.summary), t.bugscache.c.id.desc())
+        .limit(MAX_BUGS_PER_TERM)
+    ).all()
+    return [
+        {
+            "id": row.bugzilla_id,
+            "internal_id": row.id,
+            "status": row.status,
+            "resolution": row.resolution,
+            "summary": row.summary,
+            "dupe_of": row.dupe_of,
+            "crash_signature": row.crash_signature,
+            "keywords": row.keywords,
+            "whiteboard": row.whiteboard,
+            "occurrences": None,
+        }
+        for row in rows
+        if _term_matches(row.summary, lowered)
+    ]
+
+
+def _add_occurrences(conn: Connection, bugs: list[dict[str, Any]]) -> None:
+    """Bugs filed only locally (no Bugzilla id) carry how often they were linked to a job in the last 7 days."""
+    local = [bug["internal_id"] for bug in bugs if bug["id"] is None]
+    if not local:
+        return
+    since = datetime.now(UTC).replace(tzinfo=None) - OCCURRENCE_WINDOW
+    counts = dict(
+        conn.execute(
+            select(t.bug_job_map.c.internal_bug_id, func.count())
+            .where(t.bug_job_map.c.internal_bug_id.in_(local), t.bug_job_map.c.created >= since)
+            .group_by(t.bug_job_map.c.internal_bug_id)
+        ).all()
+    )
+    for bug in bugs:
+        if bug["id"] is None:
+            bug["occurrences"] = counts.get(bug["internal_id"], 0)
+
+
+def _earlier_counts(conn: Connection, job_id: int, lines: list[str]) -> dict[str, int]:
+    """How often each line occurred in jobs of earlier pushes of the same repository (last 21 days)."""
+    if not lines:
+        return {}
+    job, push, tle = t.job, t.push, t.text_log_error
+    this = conn.execute(
+        select(job.c.repository_id, push.c.push_timestamp).join(push, push.c.id == job.c.push_id).where(job.c.id == job_id)
+    ).one()
+    window_start = this.push_timestamp - int(COUNTER_WINDOW.total_seconds())
+    rows = conn.execute(
+        select(tle.c.line, func.count())
+        .select_from(push.join(job, job.c.push_id == push.c.id).join(tle, tle.c.job_id == job.c.id))
+        .where(
+            push.c.repository_id == this.repository_id,
+            push.c.push_timestamp < this.push_timestamp,
+            push.c.push_timestamp >= window_start,
+            tle.c.line.in_(sorted(set(lines))),
+        )
+        .group_by(tle.c.line)
+    ).all()
+    return dict(rows)
+
+
+def error_summary(conn: Connection, job_id: int) -> list[dict[str, Any]]:
+    """One item per stored error line of the job, in id order (upstream HEAD's fields)."""
+    errors = conn.execute(
+        select(t.text_log_error.c.line, t.text_log_error.c.line_number)
+        .where(t.text_log_error.c.job_id == job_id)
+        .order_by(t.text_log_error.c.id)
+    ).all()
+    earlier = _earlier_counts(conn, job_id, [row.line for row in errors])
+    cache: dict[str, list[dict[str, Any]]] = {}
+    summary = []
+    for row in errors:
+        found = bug_search(row.line)
+        terms = list(found.search_terms)
+        bugs: dict[Any, dict[str, Any]] = {}
+        for term in terms:
+            for bug in cache.setdefault(term, search_bugs(conn, term)):
+                bugs.setdefault(bug["internal_id"], bug)
+        if not bugs and found.crash_signature:
+            terms.append(found.crash_signature)
+            for bug in cache.setdefault(found.crash_signature, search_bugs(conn, found.crash_signature)):
+                bugs.setdefault(bug["internal_id"], bug)
+        matched = [dict(bug) for bug in bugs.values()]
+        _add_occurrences(conn, matched)
+        counter = earlier.get(row.line, 0)
+        summary.append(
+            {
+                "search": found.search,
+                "search_terms": terms,
+                "path_end": found.path_end,
+                "bugs": {
+                    "open_recent": [bug for bug in matched if not bug["resolution"]],
+                    "all_others": [bug for bug in matched if bug["resolution"]],
+                },
+                "line_number": row.line_number,
+                "counter": counter,
+                "failure_new_in_rev": counter == 0,
+            }
+        )
+    return summary

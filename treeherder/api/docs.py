@@ -1,0 +1,97 @@
+"""The browsable API documentation: ``/docs/`` (Swagger UI, served from this server) and ``/api/schema/``.
+
+The Swagger UI assets come from the ``swagger-ui-bundle`` package, so the page works without any CDN or internet
+access. ``/api/schema/`` serves the OpenAPI document as YAML by default (as upstream's drf-spectacular does) and as
+JSON with ``?format=json``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import orjson
+import yaml
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from swagger_ui_bundle import swagger_ui_path
+
+from treeherder.api.errors import detail
+from treeherder.api.params import documented
+
+router = APIRouter(tags=["documentation"])
+
+# The only files of the bundle the page loads.
+_ASSETS = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "application/javascript",
+    "swagger-ui-standalone-preset.js": "application/javascript",
+    "favicon-32x32.png": "image/png",
+}
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Treeherder REST API</title>
+  <link rel="stylesheet" href="/docs/static/swagger-ui.css">
+  <link rel="icon" type="image/png" href="/docs/static/favicon-32x32.png">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/static/swagger-ui-bundle.js"></script>
+  <script src="/docs/static/swagger-ui-standalone-preset.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({
+      url: "/api/schema/?format=json",
+      dom_id: "#swagger-ui",
+      deepLinking: true,
+      presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+      layout: "StandaloneLayout",
+    });
+  </script>
+</body>
+</html>
+"""
+
+
+@router.get("/docs/", include_in_schema=False)
+def docs_page() -> HTMLResponse:
+    return HTMLResponse(_PAGE)
+
+
+@router.get("/docs/static/{name}", include_in_schema=False)
+def docs_asset(name: str) -> FileResponse:
+    media_type = _ASSETS.get(name)
+    if media_type is None:
+        raise detail(404, "Not Found")
+    return FileResponse(swagger_ui_path / name, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})
+
+
+@lru_cache(maxsize=4)
+def _rendered(schema_json: bytes, as_yaml: bool) -> bytes:
+    if not as_yaml:
+        return schema_json
+    return yaml.safe_dump(orjson.loads(schema_json), sort_keys=False, allow_unicode=True).encode()
+
+
+@router.get(
+    "/api/schema/",
+    summary="The OpenAPI 3 description of this API",
+    description="YAML (`application/vnd.oai.openapi`) by default; JSON with `?format=json`.",
+    openapi_extra=documented([]),
+    responses={
+        200: {
+            "description": "The OpenAPI document",
+            "content": {
+                "application/vnd.oai.openapi": {"example": "openapi: 3.1.0\ninfo:\n  title: Treeherder API\n"},
+                "application/json": {"example": {"openapi": "3.1.0", "info": {"title": "Treeherder API"}}},
+            },
+        }
+    },
+)
+def schema(request: Request) -> Response:
+    document = orjson.dumps(request.app.openapi())
+    if request.query_params.get("format") == "json":
+        return Response(_rendered(document, False), media_type="application/json")
+    return Response(_rendered(document, True), media_type="application/vnd.oai.openapi")
+

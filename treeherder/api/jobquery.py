@@ -1,0 +1,326 @@
+"""SQL for the job lists: the columns each list returns, upstream's job filters, and row serialisation.
+
+Shared by the project jobs list, ``similar_jobs``, the global ``/api/jobs/`` and anything else that lists jobs (the web
+UI, benchmarks). Every filter is expressed on the ``job`` table itself (reference-table filters become
+``IN (SELECT id ...)`` over the small reference tables), so counting needs no joins and the page query joins the
+reference tables only to read their columns. Rows come back as plain tuples and are serialised by orjson as they are.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+
+from treeherder.api.errors import bare
+from treeherder.api.params import (
+    ENTER_A_DATETIME,
+    ENTER_A_NUMBER,
+    FieldErrors,
+    QueryParam,
+    parse_int_list,
+    parse_iso_datetime,
+    parse_number,
+    parse_timestamp,
+    to_unix,
+)
+from treeherder.db import tables as t
+
+j = t.job
+bp = t.build_platform
+mp = t.machine_platform
+jg = t.job_group
+jt = t.job_type
+mach = t.machine
+oc = t.option_collection
+sig = t.reference_data_signature
+tcm = t.taskcluster_metadata
+
+# --- the columns of the project jobs list (dict mode keys / list mode job_property_names, in upstream's order) -----
+
+PROJECT_JOB_COLUMNS: tuple[tuple[str, ColumnElement], ...] = (
+    ("build_architecture", bp.c.architecture),
+    ("build_os", bp.c.os_name),
+    ("build_platform", bp.c.platform),
+    ("build_platform_id", j.c.build_platform_id),
+    ("build_system_type", sig.c.build_system_type),
+    ("end_timestamp", j.c.end_timestamp),
+    ("failure_classification_id", j.c.failure_classification_id),
+    ("id", j.c.id),
+    ("job_group_description", jg.c.description),
+    ("job_group_id", j.c.job_group_id),
+    ("job_group_name", jg.c.name),
+    ("job_group_symbol", jg.c.symbol),
+    ("job_guid", j.c.guid),
+    ("job_type_description", jt.c.description),
+    ("job_type_id", j.c.job_type_id),
+    ("job_type_name", jt.c.name),
+    ("job_type_symbol", jt.c.symbol),
+    ("last_modified", j.c.last_modified),
+    ("machine_name", mach.c.name),
+    ("machine_platform_architecture", mp.c.architecture),
+    ("machine_platform_os", mp.c.os_name),
+    ("option_collection_hash", oc.c.option_collection_hash),
+    ("platform", mp.c.platform),
+    ("push_id", j.c.push_id),
+    ("reason", j.c.reason),
+    ("ref_data_name", sig.c.name),
+    ("result", j.c.result),
+    ("result_set_id", j.c.push_id),
+    ("signature", sig.c.signature),
+    ("start_timestamp", j.c.start_timestamp),
+    ("state", j.c.state),
+    ("submit_timestamp", j.c.submit_timestamp),
+    ("tier", j.c.tier),
+    ("who", j.c.who),
+    ("task_id", tcm.c.task_id),
+    ("retry_id", tcm.c.retry_id),
+    ("platform_option", oc.c.options),
+)
+JOB_PROPERTY_NAMES: list[str] = [name for name, _ in PROJECT_JOB_COLUMNS]
+
+# The compact rows of the global /api/jobs/ (duration is computed from the three timestamps selected after them).
+GLOBAL_JOB_PROPERTY_NAMES: list[str] = [
+    "failure_classification_id", "id", "job_group_name", "job_group_symbol", "job_type_name", "job_type_symbol",
+    "last_modified", "platform", "push_id", "push_revision", "result", "signature", "state", "tier", "task_id",
+    "retry_id", "duration", "platform_option",
+]  # fmt: skip
+_GLOBAL_COLUMNS = (
+    j.c.failure_classification_id, j.c.id, jg.c.name, jg.c.symbol, jt.c.name, jt.c.symbol, j.c.last_modified,
+    mp.c.platform, j.c.push_id, t.push.c.revision, j.c.result, sig.c.signature, j.c.state, j.c.tier, tcm.c.task_id,
+    tcm.c.retry_id, j.c.submit_timestamp, j.c.start_timestamp, j.c.end_timestamp, oc.c.options,
+)  # fmt: skip
+
+
+def _joined(columns: Sequence[ColumnElement], *, with_push: bool = False) -> Select:
+    """SELECT columns FROM job joined to every reference table a job list reads."""
+    source = (
+        j.join(bp, bp.c.id == j.c.build_platform_id)
+        .join(mp, mp.c.id == j.c.machine_platform_id)
+        .join(mach, mach.c.id == j.c.machine_id)
+        .join(jg, jg.c.id == j.c.job_group_id)
+        .join(jt, jt.c.id == j.c.job_type_id)
+        .join(oc, oc.c.id == j.c.option_collection_id)
+        .join(sig, sig.c.id == j.c.signature_id)
+        .outerjoin(tcm, tcm.c.job_id == j.c.id)
+    )
+    if with_push:
+        source = source.join(t.push, t.push.c.id == j.c.push_id)
+    return select(*columns).select_from(source)
+
+
+def project_jobs_select() -> Select:
+    """The project-jobs columns (``JOB_PROPERTY_NAMES`` order); add filters, ordering and a slice."""
+    return _joined([column for _, column in PROJECT_JOB_COLUMNS])
+
+
+def global_jobs_select() -> Select:
+    """The global /api/jobs/ columns; turn each row into a compact row with :func:`global_row`."""
+    return _joined(_GLOBAL_COLUMNS, with_push=True)
+
+
+# --- serialisation ------------------------------------------------------------------------------------------------
+
+
+def job_duration_minutes(submit: int, start: int, end: int, now: float | None = None) -> int:
+    """Upstream's job duration in minutes: end (or now) minus start (or submit), at least one minute."""
+    finished = end if end else (now if now is not None else time.time())
+    started = start if start else submit
+    seconds = max(finished - started, 60)
+    return max(round(seconds / 60), 1)
+
+
+def project_rows(rows: Sequence[Sequence[Any]], return_type: str) -> list:
+    """Rows of :func:`project_jobs_select` as dicts (default) or as lists (``return_type=list``)."""
+    if return_type == "list":
+        return [tuple(row) for row in rows]
+    names = JOB_PROPERTY_NAMES
+    return [dict(zip(names, row)) for row in rows]
+
+
+def global_rows(rows: Sequence[Sequence[Any]]) -> list[tuple]:
+    """Rows of :func:`global_jobs_select` in the ``GLOBAL_JOB_PROPERTY_NAMES`` layout."""
+    now = time.time()
+    out = []
+    for row in rows:
+        submit, start, end = row[16], row[17], row[18]
+        out.append((*row[:16], job_duration_minutes(submit, start, end, now), row[19]))
+    return out
+
+
+# --- filters ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Filter:
+    kind: str  # "str", "int", "datetime" (a DateTime column), "seconds" (a Unix-seconds column given as ISO)
+    target: Any  # a job column, or (job column, reference table, reference column) for reference-data filters
+    ranges: bool = False
+
+
+def _ref(job_column: ColumnElement, table, column_name: str) -> tuple:
+    return (job_column, table, table.c[column_name])
+
+
+_FILTERS: dict[str, _Filter] = {
+    "id": _Filter("int", j.c.id, ranges=True),
+    "tier": _Filter("int", j.c.tier, ranges=True),
+    "push_id": _Filter("int", j.c.push_id, ranges=True),
+    "job_guid": _Filter("str", j.c.guid),
+    "build_platform_id": _Filter("int", j.c.build_platform_id),
+    "job_group_id": _Filter("int", j.c.job_group_id),
+    "job_type_id": _Filter("int", j.c.job_type_id),
+    "failure_classification_id": _Filter("int", j.c.failure_classification_id),
+    "reason": _Filter("str", j.c.reason),
+    "state": _Filter("str", j.c.state),
+    "result": _Filter("str", j.c.result),
+    "who": _Filter("str", j.c.who),
+    "build_architecture": _Filter("str", _ref(j.c.build_platform_id, bp, "architecture")),
+    "build_os": _Filter("str", _ref(j.c.build_platform_id, bp, "os_name")),
+    "build_platform": _Filter("str", _ref(j.c.build_platform_id, bp, "platform")),
+    "build_system_type": _Filter("str", _ref(j.c.signature_id, sig, "build_system_type")),
+    "job_group_name": _Filter("str", _ref(j.c.job_group_id, jg, "name")),
+    "job_group_symbol": _Filter("str", _ref(j.c.job_group_id, jg, "symbol")),
+    "job_type_name": _Filter("str", _ref(j.c.job_type_id, jt, "name")),
+    "job_type_symbol": _Filter("str", _ref(j.c.job_type_id, jt, "symbol")),
+    "machine_name": _Filter("str", _ref(j.c.machine_id, mach, "name")),
+    "machine_platform_architecture": _Filter("str", _ref(j.c.machine_platform_id, mp, "architecture")),
+    "machine_platform_os": _Filter("str", _ref(j.c.machine_platform_id, mp, "os_name")),
+    "platform": _Filter("str", _ref(j.c.machine_platform_id, mp, "platform")),
+    "ref_data_name": _Filter("str", _ref(j.c.signature_id, sig, "name")),
+    "signature": _Filter("str", _ref(j.c.signature_id, sig, "signature")),
+    "option_collection_hash": _Filter("str", _ref(j.c.option_collection_id, oc, "option_collection_hash")),
+    "task_id": _Filter("str", _ref(j.c.id, tcm, "task_id")),
+    "retry_id": _Filter("int", _ref(j.c.id, tcm, "retry_id")),
+    "last_modified": _Filter("datetime", j.c.last_modified, ranges=True),
+    "submit_time": _Filter("seconds", j.c.submit_timestamp, ranges=True),
+    "start_time": _Filter("seconds", j.c.start_timestamp, ranges=True),
+    "end_time": _Filter("seconds", j.c.end_timestamp, ranges=True),
+}
+_LIST_FILTERS: dict[str, tuple[str, ColumnElement]] = {
+    "id__in": ("int", j.c.id),
+    "push_id__in": ("int", j.c.push_id),
+    "tier__in": ("int", j.c.tier),
+    "job_guid__in": ("str", j.c.guid),
+}
+_RANGE_OPS = {
+    "lt": lambda col, v: col < v,
+    "lte": lambda col, v: col <= v,
+    "gt": lambda col, v: col > v,
+    "gte": lambda col, v: col >= v,
+    "": lambda col, v: col == v,
+}
+_LEGACY_TIMESTAMPS = {"submit_timestamp": "submit_time", "start_timestamp": "start_time", "end_timestamp": "end_time"}
+
+
+def _clause(spec: _Filter, op: str, value: Any) -> ColumnElement[bool]:
+    compare = _RANGE_OPS[op]
+    if isinstance(spec.target, tuple):
+        job_column, table, column = spec.target
+        key = table.c.job_id if table is tcm else table.c.id
+        return job_column.in_(select(key).where(compare(column, value)))
+    return compare(spec.target, value)
+
+
+def normalise_legacy_params(params: Mapping[str, str]) -> dict[str, str]:
+    """Upstream's backwards-compatibility renames: ``result_set_id*`` -> ``push_id*``."""
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if key.startswith("result_set_id"):
+            key = "push_id" + key[len("result_set_id") :]
+        out[key] = value
+    return out
+
+
+def check_last_modified(params: Mapping[str, str]) -> None:
+    """Upstream's sanity check of ``last_modified*`` values: a bare-string 400 when one is not a date."""
+    for key, value in params.items():
+        if key.startswith("last_modified") and parse_iso_datetime(value) is None:
+            raise bare(400, f"Invalid date value for `last_modified`: {value}")
+
+
+def job_filter_clauses(params: Mapping[str, str]) -> list[ColumnElement[bool]]:
+    """WHERE clauses on the ``job`` table for upstream's job filters (unknown parameters are ignored).
+
+    Raises :class:`FieldErrors` (400, ``{"field": ["message"]}``) for values that are not of the filter's type.
+    """
+    clauses: list[ColumnElement[bool]] = []
+    errors: dict[str, list[str]] = {}
+    for key, raw in params.items():
+        if raw == "":
+            continue  # django-filter ignores empty values
+        if key in _LIST_FILTERS:
+            kind, column = _LIST_FILTERS[key]
+            if kind == "int":
+                values = parse_int_list(raw)
+                if values is None:
+                    errors[key] = [ENTER_A_NUMBER]
+                    continue
+            else:
+                values = [v.strip() for v in raw.split(",") if v.strip()]
+            if values:
+                clauses.append(column.in_(values))
+            continue
+        if key in _LEGACY_TIMESTAMPS:
+            seconds = parse_timestamp(raw)
+            if seconds is None:
+                errors[key] = [ENTER_A_NUMBER]
+            else:
+                clauses.append(_FILTERS[_LEGACY_TIMESTAMPS[key]].target == seconds)
+            continue
+        name, _, op = key.partition("__")
+        spec = _FILTERS.get(name)
+        if spec is None or op not in _RANGE_OPS or (op and not spec.ranges):
+            continue
+        value: Any
+        if spec.kind == "int":
+            value = parse_number(raw)
+            if value is None:
+                errors[key] = [ENTER_A_NUMBER]
+                continue
+        elif spec.kind in ("datetime", "seconds"):
+            moment = parse_iso_datetime(raw)
+            if moment is None:
+                errors[key] = [ENTER_A_DATETIME]
+                continue
+            value = moment if spec.kind == "datetime" else to_unix(moment) + moment.microsecond / 1e6
+        else:
+            value = raw
+        clauses.append(_clause(spec, op, value))
+    if errors:
+        raise FieldErrors(errors)
+    return clauses
+
+
+def count_jobs(conn, clauses: Sequence[ColumnElement[bool]]) -> int:
+    """Number of jobs matching the clauses (on the job table alone)."""
+    return conn.execute(select(func.count()).select_from(j).where(*clauses)).scalar_one()
+
+
+# --- documentation of the filters ---------------------------------------------------------------------------------
+
+
+def _filter_docs() -> list[QueryParam]:
+    docs = []
+    for name, spec in _FILTERS.items():
+        kind = {"int": "int", "str": "str", "datetime": "datetime", "seconds": "datetime"}[spec.kind]
+        docs.append(QueryParam(name, kind, f"Jobs whose `{name}` equals this value."))
+        if spec.ranges:
+            for op, word in (("lt", "<"), ("lte", "<="), ("gt", ">"), ("gte", ">=")):
+                docs.append(QueryParam(f"{name}__{op}", kind, f"Jobs whose `{name}` is {word} this value."))
+    for name, (kind, _) in _LIST_FILTERS.items():
+        base = name.removesuffix("__in")
+        docs.append(QueryParam(name, f"{kind}_list", f"Jobs whose `{base}` is one of these comma-separated values."))
+    return docs
+
+
+JOB_FILTER_PARAMS: list[QueryParam] = _filter_docs()
+LEGACY_JOB_FILTER_PARAMS: list[QueryParam] = [
+    QueryParam("result_set_id", "int", "Legacy name of `push_id` (also with `__lt`, `__lte`, `__gt`, `__gte`, `__in`)."),
+    QueryParam("submit_timestamp", "float", "Legacy: jobs submitted at exactly this Unix time."),
+    QueryParam("start_timestamp", "float", "Legacy: jobs started at exactly this Unix time."),
+    QueryParam("end_timestamp", "float", "Legacy: jobs that ended at exactly this Unix time."),
+]
