@@ -22,6 +22,9 @@ from treeherder.api.jobquery import (
     LEGACY_JOB_FILTER_PARAMS,
 )
 from treeherder.api.params import (
+    JobIdPath,
+    LogIdPath,
+    ProjectName,
     FieldErrors,
     QueryParam,
     documented,
@@ -41,8 +44,6 @@ GLOBAL_PAGE_SIZE = 2000
 JOB_DETAIL_PAGE_SIZE = 2000
 DEFAULT_SIMILAR_JOBS_COUNT = 50
 
-PROJECT_PATH = {"name": "project", "in": "path", "required": True, "description": "Repository name, e.g. `autoland`.", "schema": {"type": "string"}}
-JOB_ID_PATH = {"name": "job_id", "in": "path", "required": True, "description": "Job id.", "schema": {"type": "string"}}
 
 JOB_EXAMPLE: dict[str, Any] = {
     "build_architecture": "x86_64", "build_os": "linux", "build_platform": "linux64", "build_platform_id": 3,
@@ -107,7 +108,7 @@ def _list_body(conn: Connection, stmt, offset: int, count: int, return_type: str
         ),
     },
 )
-def list_project_jobs(project: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def list_project_jobs(project: ProjectName, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     params = jobquery.normalise_legacy_params(request.query_params)
     jobquery.check_last_modified(params)
     offset, count = _offset_and_count(params, 10)
@@ -154,7 +155,7 @@ def _require_job(conn: Connection, repo: ProjectRef, raw_id: str) -> int:
     },
     openapi_extra=documented([]),
 )
-def get_job(project: str, job_id: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def get_job(project: ProjectName, job_id: JobIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo = get_project(project, request)
     number = _job_id(job_id)
     with db.read() as conn:
@@ -194,7 +195,7 @@ def get_job(project: str, job_id: str, request: Request, db: Database = Depends(
         ),
     },
 )
-def similar_jobs(project: str, job_id: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def similar_jobs(project: ProjectName, job_id: JobIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo = get_project(project, request)
     params = jobquery.normalise_legacy_params(request.query_params)
     with db.read() as conn:
@@ -226,7 +227,7 @@ def similar_jobs(project: str, job_id: str, request: Request, db: Database = Dep
         **error_responses((404, "No job with id: 5001", "no such job in this repository")),
     },
 )
-def text_log_errors(project: str, job_id: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def text_log_errors(project: ProjectName, job_id: JobIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo = get_project(project, request)
     tle = t.text_log_error
     with db.read() as conn:
@@ -275,7 +276,7 @@ def text_log_errors(project: str, job_id: str, request: Request, db: Database = 
         **error_responses((404, "No job with id: 5001", "no such job in this repository")),
     },
 )
-def bug_suggestions(project: str, job_id: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def bug_suggestions(project: ProjectName, job_id: JobIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo = get_project(project, request)
     with db.read() as conn:
         number = _require_job(conn, repo, job_id)
@@ -387,7 +388,7 @@ def _log_select():
         ),
     },
 )
-def list_job_logs(project: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def list_job_logs(project: ProjectName, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo = get_project(project, request)
     raw_ids = request.query_params.getlist("job_id")
     if not raw_ids:
@@ -411,7 +412,7 @@ def list_job_logs(project: str, request: Request, db: Database = Depends(get_db)
         **error_responses((404, {"detail": "No job log with id: 9"}, "no such log in this repository")),
     },
 )
-def get_job_log(project: str, log_id: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def get_job_log(project: ProjectName, log_id: LogIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo = get_project(project, request)
     number = parse_int(log_id)
     row = None

@@ -10,7 +10,16 @@ from sqlalchemy import select
 from treeherder.api.deps import get_db, get_project
 from treeherder.api.errors import bare, detail, message
 from treeherder.api.jobquery import job_duration_minutes
-from treeherder.api.params import QueryParam, documented, error_responses, example_response, parse_int
+from treeherder.api.params import (
+    BugJobMapPath,
+    NoteIdPath,
+    ProjectName,
+    QueryParam,
+    documented,
+    error_responses,
+    example_response,
+    parse_int,
+)
 from treeherder.api.responses import ORJSONResponse
 from treeherder.db import tables as t
 from treeherder.db.engine import Database
@@ -58,7 +67,7 @@ def _note_json(row: Any) -> dict[str, Any]:
         ),
     },
 )
-def list_notes(project: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def list_notes(project: ProjectName, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo = get_project(project, request)
     raw = request.query_params.get("job_id")
     if not raw:
@@ -99,7 +108,7 @@ def list_notes(project: str, request: Request, db: Database = Depends(get_db)) -
         ),
     },
 )
-def push_notes(project: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def push_notes(project: ProjectName, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo = get_project(project, request)
     revision = request.query_params.get("revision")
     if not revision:
@@ -149,7 +158,7 @@ def push_notes(project: str, request: Request, db: Database = Depends(get_db)) -
     openapi_extra=documented([]),
     responses={200: example_response(NOTE_EXAMPLE), **error_responses((404, "No note with id: 3", "no such note"))},
 )
-def get_note(project: str, note_id: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def get_note(project: ProjectName, note_id: NoteIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo = get_project(project, request)
     number = parse_int(note_id)
     row = None
@@ -193,7 +202,7 @@ def _bug_map_json(row: Any) -> dict[str, Any]:
         ),
     },
 )
-def list_bug_job_maps(project: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def list_bug_job_maps(project: ProjectName, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo = get_project(project, request)
     job_ids = [parse_int(raw) for raw in request.query_params.getlist("job_id")]
     if any(job_id is None for job_id in job_ids):
@@ -217,7 +226,7 @@ def list_bug_job_maps(project: str, request: Request, db: Database = Depends(get
         **error_responses((404, "Object not found", "no such link")),
     },
 )
-def get_bug_job_map(project: str, job_and_bug: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def get_bug_job_map(project: ProjectName, job_and_bug: BugJobMapPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo = get_project(project, request)
     job_part, _, bug_part = job_and_bug.partition("-")
     job_id, bug_id = parse_int(job_part), parse_int(bug_part)

@@ -12,7 +12,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Path
 
 from treeherder.api.errors import APIError
 
@@ -166,3 +168,14 @@ def parse_timestamp(value: str) -> float | None:
 def to_unix(moment: datetime) -> int:
     """Naive UTC datetime -> Unix seconds (fractions dropped, as upstream's timestamps are whole seconds)."""
     return math.floor(moment.replace(tzinfo=UTC).timestamp())
+
+
+# --- path parameters (typed as strings: upstream answers a non-numeric id with its own 404 body) ------------------
+
+ProjectName = Annotated[str, Path(description="Repository name, e.g. `autoland` or `mozilla-central`.")]
+JobIdPath = Annotated[str, Path(description="Job id.")]
+PushIdPath = Annotated[str, Path(description="Push id.")]
+LogIdPath = Annotated[str, Path(description="Job log id.")]
+NoteIdPath = Annotated[str, Path(description="Classification note id.")]
+ClassificationIdPath = Annotated[str, Path(description="Failure classification id.")]
+BugJobMapPath = Annotated[str, Path(description="`{job_id}-{bug_id}`.")]

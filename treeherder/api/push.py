@@ -16,6 +16,8 @@ from treeherder.api import pushhealth, pushquery
 from treeherder.api.deps import ProjectRef, get_db, get_project
 from treeherder.api.errors import bare, detail
 from treeherder.api.params import (
+    ProjectName,
+    PushIdPath,
     QueryParam,
     documented,
     error_responses,
@@ -142,7 +144,7 @@ def _day_start(param: str, value: str) -> int:
         ),
     },
 )
-def list_pushes(project: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def list_pushes(project: ProjectName, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     query = request.query_params
     filter_params: dict[str, Any] = {}
     meta: dict[str, Any] = {}
@@ -294,7 +296,7 @@ def list_pushes(project: str, request: Request, db: Database = Depends(get_db)) 
         ),
     },
 )
-def health_summary(project: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def health_summary(project: ProjectName, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     query = request.query_params
     all_repos = bool(query.get("all_repos"))
     repo = get_project(project, request)
@@ -341,7 +343,7 @@ def health_summary(project: str, request: Request, db: Database = Depends(get_db
         **error_responses((404, "No push with revision: abc", "no such push in this repository")),
     },
 )
-def push_health(project: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def push_health(project: ProjectName, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo: ProjectRef = get_project(project, request)
     revision = request.query_params.get("revision", "")
     p = t.push
@@ -368,7 +370,7 @@ def push_health(project: str, request: Request, db: Database = Depends(get_db)) 
         ),
     },
 )
-def decision_tasks(project: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def decision_tasks(project: ProjectName, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo = get_project(project, request)
     raw = [item for item in request.query_params.get("push_ids", "").split(",") if item]
     push_ids = [parse_int(item) for item in raw]
@@ -396,7 +398,7 @@ def decision_tasks(project: str, request: Request, db: Database = Depends(get_db
         **error_responses((404, "No push with revision: abc", "no such push in this repository")),
     },
 )
-def group_results(project: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def group_results(project: ProjectName, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo = get_project(project, request)
     revision = request.query_params.get("revision", "")
     j, jl, gs, tg, tcm = t.job, t.job_log, t.group_status, t.test_group, t.taskcluster_metadata
@@ -442,7 +444,7 @@ def _push_id(raw: str) -> int:
         **error_responses((404, "No push with id: 42", "no such push in this repository")),
     },
 )
-def get_push(project: str, push_id: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def get_push(project: ProjectName, push_id: PushIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo = get_project(project, request)
     number = _push_id(push_id)
     with db.read() as conn:
@@ -463,7 +465,7 @@ def get_push(project: str, push_id: str, request: Request, db: Database = Depend
         **error_responses((404, "No push with id: 42", "no such push")),
     },
 )
-def push_status(project: str, push_id: str, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def push_status(project: ProjectName, push_id: PushIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     repo = get_project(project, request)
     number = _push_id(push_id)
     with db.read() as conn:

@@ -7,7 +7,15 @@ from sqlalchemy import select
 
 from treeherder.api.deps import get_db
 from treeherder.api.errors import detail
-from treeherder.api.params import QueryParam, documented, error_responses, example_response, parse_int, parse_int_list
+from treeherder.api.params import (
+    ClassificationIdPath,
+    QueryParam,
+    documented,
+    error_responses,
+    example_response,
+    parse_int,
+    parse_int_list,
+)
 from treeherder.api.responses import ORJSONResponse
 from treeherder.db import tables as t
 from treeherder.db.engine import Database
@@ -65,7 +73,7 @@ def list_failure_classifications(db: Database = Depends(get_db)) -> ORJSONRespon
         ),
     },
 )
-def get_failure_classification(classification_id: str, db: Database = Depends(get_db)) -> ORJSONResponse:
+def get_failure_classification(classification_id: ClassificationIdPath, db: Database = Depends(get_db)) -> ORJSONResponse:
     number = parse_int(classification_id)
     row = None
     if number is not None:
