@@ -114,6 +114,7 @@ def create_app(
     app.state.dispatch = dispatch_background_work
     for router in ROUTERS:
         app.include_router(router)
+    docs.install(app)
     app.mount("/static", web_routes.static_files, name="static")  # the web UI's scripts and styles
     # The logs the sample dataset's failed jobs point at.
     app.mount("/sample-logs", StaticFiles(packages=[("treeherder.data", "sample_logs")]), name="sample-logs")

@@ -8,18 +8,21 @@ term must start the summary or follow ``/``, a space, ``\\`` or ``,``.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from treeherder.db import tables as t
-from treeherder.logs.bugsuggest import bug_search
+from treeherder.logs.bugsuggest import bug_search, clean_error_line, normalize_for_counter
 
 MAX_BUGS_PER_TERM = 50
 # Error lines seen in earlier pushes of the repository within this window count towards `counter`.
 COUNTER_WINDOW = timedelta(days=21)
 OCCURRENCE_WINDOW = timedelta(days=7)
+_DIGITS = re.compile(r"\d+")
 
 _BUG_COLUMNS = (
     t.bugscache.c.id,
@@ -92,27 +95,42 @@ def _add_occurrences(conn: Connection, bugs: list[dict[str, Any]]) -> None:
             bug["occurrences"] = counts.get(bug["internal_id"], 0)
 
 
+def counter_key(line: str) -> str:
+    """The form under which repeated error lines count together: cleaned, then with run-specific numbers masked."""
+    return normalize_for_counter(clean_error_line(line))
+
+
+def _anchor(line: str) -> str:
+    """The longest digit-free piece of the cleaned line: earlier lines that can share its key all contain it."""
+    pieces = (piece.strip() for piece in _DIGITS.split(clean_error_line(line)))
+    return max(pieces, key=len, default="")
+
+
 def _earlier_counts(conn: Connection, job_id: int, lines: list[str]) -> dict[str, int]:
-    """How often each line occurred in jobs of earlier pushes of the same repository (last 21 days)."""
-    if not lines:
+    """counter key -> how often such a line occurred in jobs of earlier pushes of the repository (last 21 days).
+
+    The database narrows the candidates with a substring test on each line's longest digit-free piece; the keys
+    (cleaned, numbers masked) are then compared here, so ``12:01:02 INFO - X`` and ``X`` count as one line.
+    """
+    anchors = {anchor for anchor in map(_anchor, lines) if len(anchor) >= 5}
+    if not anchors:
         return {}
     job, push, tle = t.job, t.push, t.text_log_error
     this = conn.execute(
         select(job.c.repository_id, push.c.push_timestamp).join(push, push.c.id == job.c.push_id).where(job.c.id == job_id)
     ).one()
     window_start = this.push_timestamp - int(COUNTER_WINDOW.total_seconds())
-    rows = conn.execute(
-        select(tle.c.line, func.count())
+    candidates = conn.execute(
+        select(tle.c.line)
         .select_from(push.join(job, job.c.push_id == push.c.id).join(tle, tle.c.job_id == job.c.id))
         .where(
             push.c.repository_id == this.repository_id,
             push.c.push_timestamp < this.push_timestamp,
             push.c.push_timestamp >= window_start,
-            tle.c.line.in_(sorted(set(lines))),
+            or_(*(tle.c.line.contains(anchor, autoescape=True) for anchor in sorted(anchors))),
         )
-        .group_by(tle.c.line)
-    ).all()
-    return dict(rows)
+    ).scalars()
+    return Counter(counter_key(line) for line in candidates)
 
 
 def error_summary(conn: Connection, job_id: int) -> list[dict[str, Any]]:
@@ -138,7 +156,7 @@ def error_summary(conn: Connection, job_id: int) -> list[dict[str, Any]]:
                 bugs.setdefault(bug["internal_id"], bug)
         matched = [dict(bug) for bug in bugs.values()]
         _add_occurrences(conn, matched)
-        counter = earlier.get(row.line, 0)
+        counter = earlier.get(counter_key(row.line), 0)
         summary.append(
             {
                 "search": found.search,

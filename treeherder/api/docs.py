@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import orjson
 import yaml
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from swagger_ui_bundle import swagger_ui_path
 
@@ -95,3 +95,30 @@ def schema(request: Request) -> Response:
         return Response(_rendered(document, False), media_type="application/json")
     return Response(_rendered(document, True), media_type="application/vnd.oai.openapi")
 
+
+
+# Descriptions for path parameters that every router shares, used where a route does not describe its own.
+COMMON_PARAMETER_DESCRIPTIONS = {
+    "project": "Repository name, e.g. `autoland` or `mozilla-central`.",
+    "job_id": "Job id.",
+    "push_id": "Push id.",
+    "repository_id": "Repository id.",
+}
+
+
+def install(app: FastAPI) -> None:
+    """Make ``app.openapi()`` fill in shared parameter descriptions (computed once, as FastAPI caches it)."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    for param in operation.get("parameters", []):
+                        if not param.get("description") and param.get("name") in COMMON_PARAMETER_DESCRIPTIONS:
+                            param["description"] = COMMON_PARAMETER_DESCRIPTIONS[param["name"]]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
