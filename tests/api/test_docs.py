@@ -60,6 +60,10 @@ KNOWN_GAPS = {
     "GET /api/performance/framework/",
     "GET /api/project/{project}/performance/platforms/",
     "GET /api/project/{project}/performance/job-data/",
+    "GET /api/performance/alertsummary/",
+    "GET /api/performance/alertsummary/{summary_id}/",
+    "GET /api/performance/alert/",
+    "GET /api/performance/alert/{alert_id}/",
 }
 
 

@@ -103,6 +103,8 @@ COMMON_PARAMETER_DESCRIPTIONS = {
     "job_id": "Job id.",
     "push_id": "Push id.",
     "repository_id": "Repository id.",
+    "summary_id": "Performance alert summary id.",
+    "alert_id": "Performance alert id.",
 }
 
 
