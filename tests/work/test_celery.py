@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,84 +12,6 @@ from click.testing import CliRunner
 from tests.work.conftest import LogServer, error_lines, log_status, serve_fixture_log, store_job_with_log, wait_for
 from treeherder import cli
 from treeherder.work import dispatch
-
-BROKER_URL = os.environ.get("TEST_BROKER_URL")
-REQUIRE_SERVICES = os.environ.get("TEST_REQUIRE_SERVICES") == "1"
-
-
-@pytest.fixture
-def broker_url() -> str:
-    if not BROKER_URL:
-        if REQUIRE_SERVICES:
-            pytest.fail("TEST_BROKER_URL is not set but TEST_REQUIRE_SERVICES=1")
-        pytest.skip("RabbitMQ not available (set TEST_BROKER_URL, or run `make test`)")
-    return BROKER_URL
-
-
-class WorkerProcess:
-    """`treeherder worker` in a child process, with its output kept for failure messages."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.log_path = log_path
-        self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "treeherder.cli", "worker", "--pool", "threads", "--concurrency", "2"],
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def running(self) -> bool:
-        """True while the process runs; fails the test with the worker's output once it has died."""
-        assert self.process.poll() is None, f"the worker exited early:\n{self.output()}"
-        return True
-
-    def wait_ready(self) -> WorkerProcess:
-        """Wait until the worker consumes (its start-up sweep is then done)."""
-        wait_for(lambda: self.running() and " ready." in self.output(), timeout=60, what="the worker to be ready")
-        return self
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # Celery's warm shutdown: finish the current task, then exit
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self._log.close()
-        return self.process.returncode
-
-
-@pytest.fixture
-def worker_env(database, broker_url: str, tmp_path: Path) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("TEST_")}
-    env.update(
-        DATABASE_URL=database.url,
-        BROKER_URL=broker_url,
-        LOG_FETCH_ALLOWLIST="127.0.0.1",
-        TREEHERDER_DATA_DIR=str(tmp_path),
-        LOG_LEVEL="INFO",
-    )
-    return env
-
-
-@pytest.fixture
-def start_worker(worker_env, tmp_path: Path) -> Iterator:
-    started: list[WorkerProcess] = []
-
-    def start() -> WorkerProcess:
-        worker = WorkerProcess(worker_env, tmp_path / f"worker-{len(started)}.log")
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
-
 
 @pytest.mark.rabbitmq
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
