@@ -1,8 +1,8 @@
 """Celery: the production engine for background work (``BROKER_URL`` set).
 
 Tasks carry upstream's names and queues (INGESTION.md §C): ``log-parser`` on the ``log_parser_fail_*`` queues for
-logs of jobs that did not succeed and on ``log_parser`` for the rest, ``generate-alerts`` on
-``generate_perf_alerts``. Acknowledgement is late (a worker that dies mid-task leaves the message to another), a
+logs of jobs that did not succeed and on ``log_parser`` for the rest, ``ingest-perfherder-data`` on ``perf_ingest``,
+``generate-alerts`` on ``generate_perf_alerts``. Acknowledgement is late (a worker that dies mid-task leaves the message to another), a
 worker takes one message at a time, and failures are retried with upstream's backoff except for errors another try
 cannot fix. ``treeherder worker`` runs a worker; ``celery -A treeherder.tasks worker`` works too.
 
@@ -24,11 +24,28 @@ from treeherder.config import Settings, get_settings
 from treeherder.db.engine import Database
 from treeherder.work import dispatch, handlers
 from treeherder.work.handlers import PendingLog
-from treeherder.work.routing import ALL_QUEUES, DEFAULT_QUEUE, PERF_ALERTS_QUEUE, is_failure, log_priority, log_queue
+from treeherder.work.routing import (
+    ALL_QUEUES,
+    DEFAULT_QUEUE,
+    PERF_ALERTS_QUEUE,
+    is_failure,
+    is_perf_artifact,
+    log_priority,
+    log_queue,
+)
 
 log = logging.getLogger(__name__)
 
-__all__ = ["celery_app", "configure", "dispatch", "generate_perf_alerts", "parse_log", "publish", "sweep_to_broker"]
+__all__ = [
+    "celery_app",
+    "configure",
+    "dispatch",
+    "generate_perf_alerts",
+    "ingest_perf_data",
+    "parse_log",
+    "publish",
+    "sweep_to_broker",
+]
 
 #: Upstream's soft time limit for ingestion tasks; the hard limit is 30 s later.
 SOFT_TIME_LIMIT = 15 * 60
@@ -105,6 +122,19 @@ def parse_log(self: Task, job_log_id: int) -> str:
         raise  # unreachable: _retry_or_raise always raises
 
 
+@celery_app.task(name="ingest-perfherder-data", bind=True, max_retries=handlers.MAX_RETRIES)
+def ingest_perf_data(self: Task, job_log_id: int) -> list[int]:
+    """Download and store one Perfherder JSON artifact, then queue alert generation for its signatures."""
+    try:
+        signature_ids = sorted(handlers.ingest_perf_data(work_context(), job_log_id))
+    except Exception as exc:  # noqa: BLE001 - sorted into retry / give up by upstream's list
+        _retry_or_raise(self, exc)
+        raise
+    for signature_id in signature_ids:
+        generate_perf_alerts.apply_async((signature_id,), queue=PERF_ALERTS_QUEUE, routing_key=PERF_ALERTS_QUEUE)
+    return signature_ids
+
+
 @celery_app.task(name="generate-alerts", bind=True, max_retries=handlers.MAX_RETRIES)
 def generate_perf_alerts(self: Task, signature_id: int) -> bool:
     """Generate performance alerts for one signature that received data."""
@@ -121,12 +151,13 @@ def generate_perf_alerts(self: Task, signature_id: int) -> bool:
 def publish(settings: Settings, logs: Iterable[PendingLog], signature_ids: Iterable[int]) -> int:
     """Send one task per log (failed jobs' logs first) and per signature; return how many were sent."""
     app = configure(settings)
-    ordered = sorted(logs, key=lambda p: log_priority(p.job_result))
+    ordered = sorted(logs, key=lambda p: log_priority(p.log_name, p.job_result))
     sent = 0
     with app.producer_or_acquire() as producer:
         for pending in ordered:
             queue = log_queue(pending.log_name, pending.job_result, pending.repository)
-            parse_log.apply_async((pending.job_log_id,), queue=queue, routing_key=queue, producer=producer)
+            task = ingest_perf_data if is_perf_artifact(pending.log_name) else parse_log
+            task.apply_async((pending.job_log_id,), queue=queue, routing_key=queue, producer=producer)
             sent += 1
         for signature_id in signature_ids:
             generate_perf_alerts.apply_async(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tests import factories
-from tests.work.conftest import REPO, wait_for
+from tests.work.conftest import REPO, store_job_with_log, wait_for
 from treeherder.db import tables as t
 from treeherder.ingest.parse import parse_job_collection, parse_push_collection
 from treeherder.perf import store as perf_store
@@ -76,3 +77,32 @@ def test_marked_signatures_are_swept(database, ingestor, work_settings) -> None:
     finally:
         worker.stop()
     assert _alerted_signatures(database) == sorted(stored.perf_signature_ids)
+
+
+def test_a_perfherder_artifact_is_ingested_and_its_signature_analysed(
+    database, ingestor, work_settings, log_server
+) -> None:
+    blob = {"framework": {"name": "talos"}, "suites": [{"name": "tp5o", "value": 12.5, "subtests": []}]}
+    log_server.add_body("/perfherder-data.json", json.dumps(blob).encode(), {"Content-Type": "application/json"})
+    with database.write() as conn:
+        conn.execute(update(t.repository).where(t.repository.c.name == REPO).values(performance_alerts_enabled=True))
+    ingestor.clear_caches()
+    stored = store_job_with_log(ingestor, log_server.url("/perfherder-data.json"), name="perfherder-data-talos.json")
+    [job_id] = stored.job_ids.values()
+    worker = EmbeddedWorker(WorkContext(work_settings, database), sweep_interval=0).start()
+    try:
+        wait_for(lambda: _datum_values(database, job_id) == [12.5], what="the artifact to be stored")
+        assert worker.wait_idle(10)
+    finally:
+        worker.stop()
+    with database.read() as conn:
+        status = conn.execute(select(t.job_log.c.status).where(t.job_log.c.job_id == job_id)).scalar_one()
+    assert t.LOG_STATUS[status] == "parsed"
+    assert _pending_marks(database) == []  # the new signature's alert work ran (one point: nothing to alert on)
+
+
+def _datum_values(database, job_id: int) -> list[float]:
+    with database.read() as conn:
+        return list(
+            conn.execute(select(t.performance_datum.c.value).where(t.performance_datum.c.job_id == job_id)).scalars()
+        )

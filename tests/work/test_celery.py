@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select, update
 
 from tests.work.conftest import LogServer, error_lines, log_status, serve_fixture_log, store_job_with_log, wait_for
 from treeherder import cli
+from treeherder.db import tables as t
 from treeherder.work import dispatch
 
 @pytest.mark.rabbitmq
@@ -74,3 +76,28 @@ def test_the_worker_command_needs_a_broker(monkeypatch, tmp_path: Path) -> None:
         cli.get_settings.cache_clear()
     assert result.exit_code == 1
     assert "BROKER_URL is empty" in result.output
+
+
+@pytest.mark.rabbitmq
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_perfherder_artifact_is_ingested_by_the_worker(
+    database, ingestor, broker_url, start_worker, log_server: LogServer
+) -> None:
+    blob = {"framework": {"name": "talos"}, "suites": [{"name": "tp5o", "value": 7.25, "subtests": []}]}
+    log_server.add_body("/perfherder-data.json", json.dumps(blob).encode(), {"Content-Type": "application/json"})
+    with database.write() as conn:
+        conn.execute(
+            update(t.repository).where(t.repository.c.name == "mozilla-central").values(performance_alerts_enabled=True)
+        )
+    ingestor.clear_caches()
+    stored = store_job_with_log(ingestor, log_server.url("/perfherder-data.json"), name="perfherder-data-talos.json")
+    [job_id] = stored.job_ids.values()
+    worker = start_worker()  # its start-up sweep queues the artifact on perf_ingest
+
+    def stored_and_analysed() -> bool:
+        with database.read() as conn:
+            values = conn.execute(select(t.performance_datum.c.value).where(t.performance_datum.c.job_id == job_id))
+            marks = conn.execute(select(t.performance_alert_pending.c.signature_id)).all()
+        return worker.running() and list(values.scalars()) == [7.25] and marks == []
+
+    wait_for(stored_and_analysed, timeout=60, what="the artifact to be stored and its signature analysed")

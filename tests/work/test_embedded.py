@@ -195,7 +195,7 @@ def test_failed_jobs_logs_are_parsed_before_successful_ones(
     # One thread, and the work queued before it starts: the order is the queue's, not the arrival order.
     worker = EmbeddedWorker(WorkContext(work_settings, database), concurrency=1)
     for stored in batches:
-        worker.submit_logs((log_id, result) for log_id, _job, _name, result in stored.pending_logs)
+        worker.submit_logs((log_id, name, result) for log_id, _job, name, result in stored.pending_logs)
     worker.start()
     try:
         assert worker.wait_idle(30)

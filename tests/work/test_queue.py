@@ -86,8 +86,16 @@ def test_log_queues_follow_upstream(log_name: str, result: str, repository: str 
     assert queue in ALL_QUEUES
 
 
-def test_failed_jobs_logs_come_before_alerts_and_other_logs() -> None:
-    assert log_priority("testfailed") < Priority.PERF_ALERTS < log_priority("success")
+def test_perfherder_artifacts_go_to_perf_ingest() -> None:
+    for name in ("perfherder_data", "perfherder-data-raptor.json", "perfherder_data_talos"):
+        assert log_queue(name, "testfailed", "mozilla-central") == "perf_ingest"
+        assert log_priority(name, "success") == Priority.PERF_DATA
+    assert log_queue("perf_summary", "success", "try") == LOG_PARSER_QUEUE
+
+
+def test_failed_jobs_logs_come_first_then_perf_work_then_other_logs() -> None:
+    failed, success = log_priority("live_backing_log", "testfailed"), log_priority("live_backing_log", "success")
+    assert failed < Priority.PERF_DATA < Priority.PERF_ALERTS < success
 
 
 def test_retry_delay_is_upstreams_backoff() -> None:

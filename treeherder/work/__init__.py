@@ -55,7 +55,7 @@ def dispatch(settings: Settings, db: Database, stored: BackgroundWork) -> int:
     worker = running_worker(db)
     if worker is None:
         return 0
-    logs = worker.submit_logs((log_id, result) for log_id, _job_id, _name, result in stored.pending_logs)
+    logs = worker.submit_logs((log_id, name, result) for log_id, _job_id, name, result in stored.pending_logs)
     return logs + worker.submit_alerts(stored.perf_signature_ids)
 
 

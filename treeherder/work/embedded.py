@@ -7,7 +7,7 @@ then every ``WORKER_SWEEP_INTERVAL`` seconds, which recovers work whose hand-ove
 picks up work stored by other processes (``treeherder load``, ``treeherder pulse-listen``).
 
 The queue orders work as upstream's queues do: logs of failed jobs first, then alert generation, then the logs of
-successful jobs. Failed attempts are retried with upstream's backoff from the same queue.
+successful jobs (Perfherder artifacts go before alert generation). Failed attempts are retried with upstream's backoff from the same queue.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from treeherder.db.engine import Database
 from treeherder.work import handlers
-from treeherder.work.routing import Priority, log_priority
+from treeherder.work.routing import Priority, is_perf_artifact, log_priority
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +32,13 @@ SWEEP_BATCH = 10_000
 STOP_TIMEOUT = 5.0
 
 LOG = "log"
+PERF_DATA = "perf-data"
 ALERTS = "alerts"
 
 
 @dataclass(frozen=True)
 class WorkItem:
-    """One unit of work: parse a job log, or generate alerts for a signature."""
+    """One unit of work: parse a job log, ingest a Perfherder artifact (both by job log id), or generate alerts."""
 
     kind: str
     target_id: int
@@ -192,7 +193,7 @@ class EmbeddedWorker:
         A retryable fetch failure leaves the log ``failed`` while its retry waits in memory; without this, stopping
         the server would turn a passing outage into a permanent failure.
         """
-        log_ids = [item.target_id for item in items if item.kind == LOG]
+        log_ids = [item.target_id for item in items if item.kind != ALERTS]
         if not log_ids:
             return
         try:
@@ -212,9 +213,12 @@ class EmbeddedWorker:
 
     # --- taking work ----------------------------------------------------------------------------------------------
 
-    def submit_logs(self, logs: Iterable[tuple[int, str]]) -> int:
-        """Queue (job log id, job result) pairs; return how many were new."""
-        return sum(self.queue.put(WorkItem(LOG, log_id), log_priority(result)) for log_id, result in logs)
+    def submit_logs(self, logs: Iterable[tuple[int, str, str]]) -> int:
+        """Queue (job log id, log name, job result) triples; return how many were new."""
+        return sum(
+            self.queue.put(WorkItem(PERF_DATA if is_perf_artifact(name) else LOG, log_id), log_priority(name, result))
+            for log_id, name, result in logs
+        )
 
     def submit_alerts(self, signature_ids: Iterable[int]) -> int:
         """Queue alert generation for signatures; return how many were new."""
@@ -224,7 +228,7 @@ class EmbeddedWorker:
         """Queue the pending work recorded in the database; return how many items were new."""
         logs = handlers.pending_logs(self.db, SWEEP_BATCH)
         added = self.submit_logs(
-            (p.job_log_id, p.job_result) for p in logs if WorkItem(LOG, p.job_log_id) not in self._given_up
+            (p.job_log_id, p.log_name, p.job_result) for p in logs if p.job_log_id not in self._given_up_logs
         )
         signatures = handlers.pending_alert_signatures(self.db, SWEEP_BATCH)
         added += self.submit_alerts(s for s in signatures if WorkItem(ALERTS, s) not in self._given_up)
@@ -254,9 +258,15 @@ class EmbeddedWorker:
             else:
                 self.queue.finish(item)
 
+    @property
+    def _given_up_logs(self) -> set[int]:
+        return {item.target_id for item in self._given_up if item.kind != ALERTS}
+
     def _run(self, item: WorkItem) -> None:
         if item.kind == LOG:
             handlers.parse_log(self.ctx, item.target_id)
+        elif item.kind == PERF_DATA:
+            self.submit_alerts(handlers.ingest_perf_data(self.ctx, item.target_id))
         else:
             handlers.generate_perf_alerts(self.ctx, item.target_id)
 

@@ -26,6 +26,7 @@ from treeherder.db.engine import Database
 from treeherder.logs.fetch import FetchOptions, fetch_options_from_settings
 from treeherder.logs.remote import FAILED
 from treeherder.logs.service import PARSEABLE_LOG_NAMES, LogParseReport, LogParsingService
+from treeherder.work.routing import is_perf_artifact
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,23 @@ def parse_log(ctx: WorkContext, job_log_id: int) -> LogParseReport:
     return report
 
 
+def ingest_perf_data(ctx: WorkContext, job_log_id: int) -> frozenset[int]:
+    """Download and store one Perfherder JSON artifact; return the signatures that now need alert generation.
+
+    Upstream does not retry these: a download or validation failure marks the job log ``failed``.
+    """
+    from treeherder.perf.ingest import FETCH_TIMEOUT, MAX_ARTIFACT_BYTES, ingest_perfherder_data
+
+    options = replace(
+        ctx.logs.options,
+        max_bytes=MAX_ARTIFACT_BYTES,
+        max_decompressed_bytes=MAX_ARTIFACT_BYTES,
+        timeout=FETCH_TIMEOUT,
+        total_timeout=FETCH_TIMEOUT,
+    )
+    return ingest_perfherder_data(ctx.db, job_log_id, options).signature_ids
+
+
 def generate_perf_alerts(ctx: WorkContext, signature_id: int) -> bool:
     """Generate alerts for one signature if it is still marked pending; return whether the generator ran.
 
@@ -142,18 +160,23 @@ class PendingLog:
 
 
 def pending_logs(db: Database, limit: int | None = None) -> list[PendingLog]:
-    """Parseable logs still ``pending`` in the database, oldest first (the durable record of parsing work)."""
+    """Job logs still ``pending`` that background work handles (parseable logs, Perfherder artifacts), oldest first.
+
+    This is the durable record of log work that a sweep reads back.
+    """
+    name = t.job_log.c.name
     query = (
-        select(t.job_log.c.id, t.job_log.c.name, t.job.c.result, t.repository.c.name)
+        select(t.job_log.c.id, name, t.job.c.result, t.repository.c.name)
         .join(t.job, t.job.c.id == t.job_log.c.job_id)
         .join(t.repository, t.repository.c.id == t.job.c.repository_id)
-        .where(t.job_log.c.status == t.LOG_STATUS_CODE["pending"], t.job_log.c.name.in_(PARSEABLE_LOG_NAMES))
+        .where(t.job_log.c.status == t.LOG_STATUS_CODE["pending"], name.in_(PARSEABLE_LOG_NAMES) | name.like("perfherder%"))
         .order_by(t.job_log.c.id)
     )
     if limit is not None:
         query = query.limit(limit)
     with db.read() as conn:
-        return [PendingLog(*row) for row in conn.execute(query)]
+        rows = [PendingLog(*row) for row in conn.execute(query)]
+    return [row for row in rows if row.log_name in PARSEABLE_LOG_NAMES or is_perf_artifact(row.log_name)]
 
 
 def pending_alert_signatures(db: Database, limit: int | None = None) -> list[int]:

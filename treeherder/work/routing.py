@@ -2,8 +2,8 @@
 
 Queue names are upstream's (INGESTION.md §C), so operators can run the same worker layout: logs of jobs that did not
 succeed go to the ``log_parser_fail_*`` queues, split by log kind (raw text or JSON error summary) and by whether
-sheriffs watch the repository; logs of successful jobs go to ``log_parser``; alert generation to
-``generate_perf_alerts``. The embedded worker has no queues but keeps the same order through priorities.
+sheriffs watch the repository; logs of successful jobs go to ``log_parser``; Perfherder JSON artifacts (job logs
+named ``perfherder_data...``) to ``perf_ingest``; alert generation to ``generate_perf_alerts``. The embedded worker has no queues but keeps the same order through priorities.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 LOG_PARSER_QUEUE = "log_parser"
+PERF_INGEST_QUEUE = "perf_ingest"
 PERF_ALERTS_QUEUE = "generate_perf_alerts"
 DEFAULT_QUEUE = "default"
 
@@ -36,15 +37,16 @@ FAILURE_QUEUES = tuple(
     f"log_parser_fail_{kind}_{watch}" for kind in ("raw", "json") for watch in ("sheriffed", "unsheriffed")
 )
 #: Every queue a worker consumes when none are named, failures first.
-ALL_QUEUES = (*FAILURE_QUEUES, LOG_PARSER_QUEUE, PERF_ALERTS_QUEUE, DEFAULT_QUEUE)
+ALL_QUEUES = (*FAILURE_QUEUES, LOG_PARSER_QUEUE, PERF_INGEST_QUEUE, PERF_ALERTS_QUEUE, DEFAULT_QUEUE)
 
 
 class Priority(IntEnum):
     """Order of the embedded worker's work (lower first), mirroring the queues above."""
 
     FAILED_JOB_LOG = 0
-    PERF_ALERTS = 1
-    LOG = 2
+    PERF_DATA = 1
+    PERF_ALERTS = 2
+    LOG = 3
 
 
 def is_failure(job_result: str) -> bool:
@@ -52,13 +54,22 @@ def is_failure(job_result: str) -> bool:
     return job_result != "success"
 
 
-def log_priority(job_result: str) -> Priority:
-    """Priority of parsing a log of a job with this result."""
+def is_perf_artifact(log_name: str) -> bool:
+    """Whether a job log is a Perfherder JSON artifact (upstream: the name, ``-`` read as ``_``, starts so)."""
+    return log_name.replace("-", "_").startswith("perfherder_data")
+
+
+def log_priority(log_name: str, job_result: str) -> Priority:
+    """Priority of handling a job log of this name for a job with this result."""
+    if is_perf_artifact(log_name):
+        return Priority.PERF_DATA
     return Priority.FAILED_JOB_LOG if is_failure(job_result) else Priority.LOG
 
 
 def log_queue(log_name: str, job_result: str, repository: str | None) -> str:
-    """The Celery queue for parsing one log."""
+    """The Celery queue for handling one job log."""
+    if is_perf_artifact(log_name):
+        return PERF_INGEST_QUEUE
     if not is_failure(job_result):
         return LOG_PARSER_QUEUE
     kind = "json" if log_name in JSON_LOG_NAMES else "raw"
