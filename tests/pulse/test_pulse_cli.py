@@ -20,7 +20,7 @@ from treeherder.pulse.cli import publish_to_pulse
 
 pytestmark = pytest.mark.rabbitmq
 
-LISTEN = "from treeherder.pulse.cli import pulse_listen; pulse_listen()"
+LISTEN = ["-m", "treeherder.cli", "pulse-listen"]
 
 
 def _job_file(shared_fixtures, tmp_path):
@@ -82,7 +82,7 @@ def test_pulse_listen_stores_published_jobs(database, fixture_pushes, rabbitmq_u
         "TREEHERDER_DATA_DIR": str(tmp_path),
     }
     listener = subprocess.Popen(
-        [sys.executable, "-c", LISTEN, "--queue-prefix", prefix, "--batch-wait", "0.1"],
+        [sys.executable, *LISTEN, "--queue-prefix", prefix, "--batch-wait", "0.1"],
         env=env,
         stderr=subprocess.PIPE,
         text=True,
@@ -112,9 +112,7 @@ def test_pulse_listen_stores_published_jobs(database, fixture_pushes, rabbitmq_u
 def test_pulse_listen_without_sources_fails_clearly(tmp_path):
     env = {**os.environ, "PULSE_JOB_SOURCES": "", "PULSE_TASK_SOURCES": "", "PULSE_PUSH_SOURCES": ""}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.db'}"
-    done = subprocess.run(
-        [sys.executable, "-c", LISTEN], check=False, env=env, capture_output=True, text=True, timeout=60
-    )
+    done = subprocess.run([sys.executable, *LISTEN], check=False, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "no Pulse sources configured" in done.stderr
 

@@ -13,6 +13,7 @@ from treeherder.pulse.pushes import (
     PushRepository,
     push_message_to_pushes,
     push_repository,
+    pushes_from_json_pushes,
     repositories_from_fixture,
     select_branch_repository,
 )
@@ -231,3 +232,16 @@ def test_push_repository_from_dicts():
     )
     assert repository == PushRepository("x", "https://github.com/a/x", active=False, branches=("main", "dev"))
     assert push_repository({"name": "y", "url": "u", "active": True, "accepts_pull_requests": 1}).accepts_pull_requests
+
+
+def test_json_pushes_reply_in_push_order_without_empty_pushes(web_replies):
+    reply = copy.deepcopy(web_replies[HG_PUSH_URL])
+    first = reply["pushes"]["136598"]
+    reply["pushes"] = {
+        "10": {**first, "date": 10, "changesets": first["changesets"][:1]},
+        "9": {**first, "date": 9, "changesets": []},
+        "8": {**first, "date": 8},
+    }
+    pushes = pushes_from_json_pushes(reply)
+    assert [push["push_timestamp"] for push in pushes] == [8, 10]
+    assert pushes[1]["revision"] == first["changesets"][0]["node"]

@@ -117,21 +117,33 @@ def hg_push_to_pushes(
     result = []
     for pushlog_push in payload["pushlog_pushes"]:
         reply = fetch_json(pushlog_push["push_full_json_url"])
-        for _push_id, push in sorted(reply["pushes"].items(), key=lambda item: int(item[0])):
-            changesets = push["changesets"][-HG_PUSH_CHANGESET_LIMIT:]
-            if not changesets:
-                continue
-            revisions = [
-                {"revision": changeset["node"], "author": changeset["author"], "comment": changeset["desc"]}
-                for changeset in changesets
-            ]
-            pushed = {
+        result.extend(RepositoryPush(repository.name, push) for push in pushes_from_json_pushes(reply))
+    return result
+
+
+def pushes_from_json_pushes(reply: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Pushes of an hg ``json-pushes?version=2&full=1`` reply, oldest first.
+
+    Only the newest 200 changesets of a push are kept; a push without changesets
+    (all of them obsolete) gives nothing. Also the reply format of pushlog polling.
+    """
+    result = []
+    for _push_id, push in sorted(reply["pushes"].items(), key=lambda item: int(item[0])):
+        changesets = push["changesets"][-HG_PUSH_CHANGESET_LIMIT:]
+        if not changesets:
+            continue
+        revisions = [
+            {"revision": changeset["node"], "author": changeset["author"], "comment": changeset["desc"]}
+            for changeset in changesets
+        ]
+        result.append(
+            {
                 "revision": changesets[-1]["node"],
                 "author": push["user"],
                 "push_timestamp": int(push["date"]),
                 "revisions": revisions,
             }
-            result.append(RepositoryPush(repository.name, pushed))
+        )
     return result
 
 
