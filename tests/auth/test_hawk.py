@@ -178,3 +178,25 @@ def test_signature_for_site_url_when_the_proxy_rewrites_host(settings, database,
             assert elsewhere.response.status_code == 403
     finally:
         server.stop()
+
+
+def test_expired_nonces_are_purged(client, database, credential):
+    from sqlalchemy import select
+
+    from treeherder.db import tables as t
+
+    with database.write() as conn:
+        conn.execute(t.hawk_nonce.insert().values(client_id="old", nonce="n", ts=1, expires_at=66))
+    assert send(client, credential, "GET", "/api/repository/", content_type="").response.status_code == 200
+    with database.read() as conn:
+        kept = conn.execute(select(t.hawk_nonce.c.client_id)).scalars().all()
+    assert kept == [credential.client_id]
+
+
+def test_forwarded_port_is_part_of_the_signed_url(client, credential, push_revision):
+    signed = send(
+        client, credential, "POST", JOBS, [factories.job(push_revision)],
+        signed_url=f"https://treeherder.example.org:8443{JOBS}",
+        headers={"X-Forwarded-Host": "treeherder.example.org", "X-Forwarded-Proto": "https", "X-Forwarded-Port": "8443"},
+    )
+    assert signed.response.status_code == 200, signed.response.text
