@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from treeherder.db import tables as t
@@ -105,11 +105,18 @@ def revoke_credential(db: Database, client_id: str) -> None:
     _set_flags(db, client_id, authorized=False, revoked=True)
 
 
+# Runs for every signed request: written out once rather than built per call.
+_USABLE_SECRET = (
+    select(t.credentials.c.secret)
+    .where(
+        t.credentials.c.client_id == bindparam("client_id"),
+        t.credentials.c.authorized.is_(True),
+        t.credentials.c.revoked.is_(False),
+    )
+)
+
+
 def usable_secret(db: Database, client_id: str) -> str | None:
     """The secret of an authorised, unrevoked credential, or None: what Hawk verification needs."""
-    c = t.credentials.c
     with db.read() as conn:
-        row = conn.execute(
-            select(c.secret).where(c.client_id == client_id, c.authorized.is_(True), c.revoked.is_(False))
-        ).first()
-    return row[0] if row else None
+        return conn.execute(_USABLE_SECRET, {"client_id": client_id}).scalar()

@@ -17,12 +17,10 @@ from dataclasses import dataclass
 import mohawk
 from mohawk import exc as hawk_exc
 from mohawk.util import parse_authorization_header
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, text
 
 from treeherder.auth.credentials import usable_secret
-from treeherder.db import tables as t
 from treeherder.db.engine import Database
-from treeherder.db.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +32,13 @@ NONCE_GRACE_SECONDS = 5
 # Expired nonces are purged by whichever request comes along, at most this often per process.
 NONCE_PURGE_INTERVAL = 30.0
 _REQUIRED_KEYS = ("id", "ts", "nonce", "mac")
+# Written out (the same on SQLite and PostgreSQL) so that no SQL is built per request. RETURNING gives no row when
+# the conflict clause skipped the insert, i.e. when the nonce was seen before (rowcount is not reliable for this).
+_RECORD_NONCE = text(
+    "INSERT INTO hawk_nonce (client_id, nonce, ts, expires_at) VALUES (:client_id, :nonce, :ts, :expires_at) "
+    "ON CONFLICT (client_id, nonce, ts) DO NOTHING RETURNING nonce"
+)
+_PURGE_NONCES = text("DELETE FROM hawk_nonce WHERE expires_at < :now")
 
 
 class HawkFailure(Exception):
@@ -133,18 +138,13 @@ class HawkVerifier:
         now = time.time()
         if now - self._last_purge > NONCE_PURGE_INTERVAL:
             self._last_purge = now
-            conn.execute(delete(t.hawk_nonce).where(t.hawk_nonce.c.expires_at < int(now)))
-        statement = (
-            insert_ignore(conn, t.hawk_nonce, ("client_id", "nonce", "ts"))
-            .values(
-                client_id=verified.client_id,
-                nonce=verified.nonce[:64],
-                ts=verified.ts,
-                expires_at=verified.ts + self.max_skew + NONCE_GRACE_SECONDS,
-            )
-            # RETURNING gives no row when the conflict clause skipped the insert (rowcount is not reliable).
-            .returning(t.hawk_nonce.c.nonce)
-        )
-        if conn.execute(statement).first() is None:
+            conn.execute(_PURGE_NONCES, {"now": int(now)})
+        params = {
+            "client_id": verified.client_id,
+            "nonce": verified.nonce[:64],
+            "ts": verified.ts,
+            "expires_at": verified.ts + self.max_skew + NONCE_GRACE_SECONDS,
+        }
+        if conn.execute(_RECORD_NONCE, params).first() is None:
             log.info("Hawk request from %s refused: nonce replayed", verified.client_id)
             raise HawkFailure(FAILED)

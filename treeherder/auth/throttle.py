@@ -11,10 +11,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, case
-
-from treeherder.db import tables as t
-from treeherder.db.upsert import dialect_insert
+from sqlalchemy import Connection, text
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,21 +20,22 @@ class Rate:
     period_seconds: int
 
 
+# One statement, the same on SQLite and PostgreSQL, written out so that no SQL is built per request (this runs
+# for every signed request). A new window restarts the count at 1.
+_COUNT_REQUEST = text(
+    'INSERT INTO throttle_window ("key", window_start, "count") VALUES (:key, :window_start, 1) '
+    'ON CONFLICT ("key") DO UPDATE SET '
+    '"count" = CASE WHEN throttle_window.window_start = excluded.window_start THEN throttle_window."count" + 1 ELSE 1 END, '
+    "window_start = excluded.window_start "
+    'RETURNING "count"'
+)
+
+
 def retry_after_seconds(conn: Connection, key: str, rate: Rate, now: float | None = None) -> int | None:
     """Count one request against ``key``; None if it is within ``rate``, else the seconds until the window resets."""
     now = time.time() if now is None else now
     window_start = int(now) // rate.period_seconds * rate.period_seconds
-    insert = dialect_insert(conn, t.throttle_window).values(key=key[:100], window_start=window_start, count=1)
-    stored = t.throttle_window.c
-    same_window = stored.window_start == insert.excluded.window_start
-    statement = insert.on_conflict_do_update(
-        index_elements=["key"],
-        set_={
-            "count": case((same_window, stored.count + 1), else_=1),
-            "window_start": insert.excluded.window_start,
-        },
-    ).returning(stored.count)
-    count = conn.execute(statement).scalar_one()
+    count = conn.execute(_COUNT_REQUEST, {"key": key[:100], "window_start": window_start}).scalar_one()
     if count <= rate.requests:
         return None
     return max(1, math.ceil(window_start + rate.period_seconds - now))
