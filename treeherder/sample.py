@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -80,8 +81,18 @@ class DatasetSize:
     """How much to generate: pushes per repository and the share of the job matrix each push runs."""
 
     repositories: tuple[tuple[str, int, float], ...] = SAMPLE_REPOSITORIES
-    start_timestamp: int = 1_764_000_000
+    # The newest push lands this many seconds before "now" (the day the data is loaded, at midnight UTC), so the
+    # sample always looks recent: the UI's and the API's default time windows show it, and cycle-data keeps it.
+    end_offset: int = 3600
     push_interval: int = 1800
+    # Fixed start instead (benchmarks and tests that need identical timestamps on every run).
+    start_timestamp: int | None = None
+
+    def first_push_time(self, count: int) -> int:
+        if self.start_timestamp is not None:
+            return self.start_timestamp
+        today = int(time.time()) // 86400 * 86400
+        return today - self.end_offset - count * self.push_interval
 
 
 def _sha(*parts: object) -> str:
@@ -117,6 +128,7 @@ def job_matrix() -> list[tuple]:
 
 def generate_pushes(repository: str, count: int, seed: int, size: DatasetSize) -> list[dict]:
     rng = random.Random(f"{seed}/{repository}/pushes")
+    first = size.first_push_time(count)
     pushes = []
     for n in range(count):
         commits = []
@@ -136,7 +148,7 @@ def generate_pushes(repository: str, count: int, seed: int, size: DatasetSize) -
             {
                 "revision": tip["revision"],
                 "author": tip["author"].split("<")[1].rstrip(">"),
-                "push_timestamp": size.start_timestamp + n * size.push_interval + rng.randrange(600),
+                "push_timestamp": first + n * size.push_interval + rng.randrange(600),
                 "revisions": commits,
             }
         )

@@ -19,7 +19,7 @@ REPO = "autoland"
 def alerted_signature(ui_server: UIServer) -> dict:
     """Run regression detection over autoland's series as of a day after the sample pushes; one alerted series."""
     size = DatasetSize()
-    now = size.start_timestamp + 30 * size.push_interval + 86400
+    now = size.first_push_time(30) + 30 * size.push_interval + 86400
     with ui_server.db.read() as conn:
         repo_id = conn.execute(select(t.repository.c.id).where(t.repository.c.name == REPO)).scalar_one()
         signature_ids = conn.execute(
