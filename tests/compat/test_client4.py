@@ -1,7 +1,8 @@
 """The unmodified treeherder-client 4.0.0 from PyPI (with requests-hawk) submits jobs to this server.
 
 The client runs in its own virtual environment, as its users run it; credentials come from `treeherder credentials
-create`; the jobs are read back from the database with every submitted field.
+create`; the jobs are read back through the read API with the same client, and from the database (for the fields the
+API does not show, such as the product).
 """
 
 from __future__ import annotations
@@ -84,7 +85,16 @@ def post(secret):
     return {"status": response.status_code, "body": response.json(),
             "server_authorization": response.headers.get("Server-Authorization")}
 
-print(json.dumps({"wrong_secret": post("not-the-secret"), "ok": post(os.environ["SECRET"])}))
+outcome = {"wrong_secret": post("not-the-secret"), "ok": post(os.environ["SECRET"])}
+
+# Read back through the API with the same client library. Without credentials: 4.0.0 signs every request, and with
+# today's mohawk a signed GET (no body) fails inside the client before it is sent.
+reader = TreeherderClient(server_url=os.environ["SERVER_URL"])
+jobs = reader.get_jobs("mozilla-central", count=10)
+outcome["jobs"] = {job["job_guid"]: job for job in jobs}
+outcome["logs"] = {job["job_guid"]: reader.get_job_log_url("mozilla-central", job_id=job["id"]) for job in jobs}
+outcome["details"] = reader.get_job_details(job_guid="client4-completed")
+print(json.dumps(outcome))
 """
 
 
@@ -148,6 +158,26 @@ def test_client_4_submits_a_job_collection(client4_python, live_server, database
         {"title": "CPU", "value": "x86_64", "url": None},
         {"title": "artifact uploaded", "value": "report.html", "url": "https://logs.example.org/report.html"},
     ]
+
+    # The same through the read API, as the 4.0.0 client reads it.
+    api_job = outcome["jobs"]["client4-completed"]
+    expected_api = {
+        "state": "completed", "result": "testfailed", "tier": 2, "who": "ci@example.org", "reason": "scheduled",
+        "submit_timestamp": 1700000100, "start_timestamp": 1700000200, "end_timestamp": 1700000900,
+        "job_type_name": "Mochitest Browser Chrome", "job_type_symbol": "bc1", "job_group_name": "Mochitests",
+        "job_group_symbol": "M", "machine_name": "tst-linux64-042", "build_os": "linux", "build_platform": "linux64",
+        "build_architecture": "x86_64", "machine_platform_os": "linux", "platform": "linux64",
+        "machine_platform_architecture": "x86", "option_collection_hash": "32faaecac742100f7753f0c1d0aa0add01b4046b",
+        "platform_option": "debug", "build_system_type": "buildbot",
+    }
+    assert {key: api_job[key] for key in expected_api} == expected_api
+    assert [(log["name"], log["url"], log["parse_status"]) for log in outcome["logs"]["client4-completed"]] == [
+        ("buildbot_text", "https://logs.example.org/bc1.txt.gz", "parsed")
+    ]
+    assert [(d["title"], d["value"], d["url"]) for d in outcome["details"]] == [
+        ("CPU", "x86_64", None), ("artifact uploaded", "report.html", "https://logs.example.org/report.html")
+    ]
+    assert outcome["jobs"]["client4-pending"]["state"] == "pending"
 
     waiting = stored_job(database, "client4-pending")
     assert (waiting["state"], waiting["result"], waiting["push_revision"]) == ("pending", "unknown", pushed["revision"])
