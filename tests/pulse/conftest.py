@@ -83,6 +83,13 @@ class RabbitNode:
             time.sleep(0.3)
         raise RuntimeError("rabbitmq-server did not start in time")
 
+    def ctl(self, *args: str) -> None:
+        """Run rabbitmqctl against this node."""
+        binary = Path(_server_binary() or "rabbitmq-server")
+        subprocess.run(
+            [str(binary.with_name("rabbitmqctl")), *args], env=self.env, check=True, capture_output=True, timeout=120
+        )
+
     def stop(self) -> None:
         if self.process.poll() is None:
             # The server runs in its own session, started here: end that group only.

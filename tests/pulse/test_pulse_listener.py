@@ -427,3 +427,38 @@ def test_push_waits_when_the_repositories_cannot_be_read(rabbitmq_url, shared_fi
         wait_until(lambda: len(store.pushes) == 1, what="the push after a retry")
     assert listener.stats.retried == 1
     assert store.pushes[0].repository == "try"
+
+
+def test_listener_works_with_pulse_permissions(rabbitmq_node, rabbitmq_url, job_messages, jobs_exchange):
+    """Pulse lets a user configure and write only ``queue/<user>/...`` and ``exchange/<user>/...``."""
+    if rabbitmq_node is None:
+        pytest.skip("needs the private node to create a user")
+    user = f"pulse{uuid.uuid4().hex[:6]}"
+    own = f"^(queue/{user}/.*|exchange/{user}/.*)"
+    rabbitmq_node.ctl("add_user", user, "secret")
+    rabbitmq_node.ctl("set_permissions", "-p", "/", user, own, own, f"^(queue/{user}/.*|exchange/.*)")
+    with kombu.Connection(rabbitmq_url) as connection, connection.channel() as channel:
+        kombu.Exchange(jobs_exchange, type="topic", durable=True)(channel).declare()  # owned by the publisher
+    broker = kombu.Connection(rabbitmq_url)
+    user_url = f"amqp://{user}:secret@{broker.hostname}:{broker.port}/"
+    store = RecordingStore()
+    store.missing_revisions.add(job_messages[0]["origin"]["revision"])
+    invalid = copy.deepcopy(job_messages[1])
+    invalid["state"] = "finished"
+    listener = PulseListener(
+        user_url,
+        job_sources(f"{jobs_exchange}.#"),
+        store,
+        Fetchers(fetch_task=no_fetch, fetch_json=no_fetch),
+        batch_wait=0.05,
+        retry_policy=RetryPolicy(5, 0.3, 0.3),
+    )
+    with RunningListener(listener):
+        publish_messages(rabbitmq_url, jobs_exchange, "a.b", [job_messages[0], invalid])
+        wait_until(
+            lambda: listener.stats.retried >= 1 and listener.stats.dead_lettered == 1, what="retry and dead letter"
+        )
+        store.missing_revisions.clear()
+        wait_until(lambda: len(store.jobs) == 1, what="the retried job")
+    dead = drain_queue(rabbitmq_url, f"queue/{user}/jobs.dead-letter")
+    assert [json.loads(body)["state"] for body, _ in dead] == ["finished"]

@@ -17,6 +17,8 @@ What happens to a message that is not stored:
   into the main queue after the delay; the delay doubles on each attempt, and after
   ``max_retries`` attempts the message goes to the dead-letter queue instead.
 
+Both kinds of queue hang off the listener's own direct exchange
+``exchange/<user>/treeherder``, since Pulse lets a user publish nowhere else.
 Broken connections are re-established with exponential backoff.
 """
 
@@ -44,8 +46,8 @@ from .taskcluster import FetchArtifacts, FetchTask, task_message_to_jobs
 
 logger = logging.getLogger(__name__)
 
-# Headers that carry a message's origin through the retry queues, where the broker
-# re-delivers it from the default exchange.
+# Headers that carry a message's origin through the retry queues, from which the broker
+# re-delivers it through the listener's internal exchange.
 EXCHANGE_HEADER = "x-pulse-exchange"
 ROUTING_KEY_HEADER = "x-pulse-routing-key"
 RETRIES_HEADER = "x-pulse-retries"
@@ -177,6 +179,7 @@ class PulseListener:
         self._batch_deadline = 0.0
         self._producer: kombu.Producer | None = None
         self._declared_retry_queues: set[str] = set()
+        self._internal_exchange = kombu.Exchange("")  # replaced by _declare on each connection
 
     # -- names -------------------------------------------------------------------------
 
@@ -184,6 +187,15 @@ class PulseListener:
         """``queue/<user>/<suffix>``, or ``<queue_prefix>/<suffix>`` when a prefix is set."""
         prefix = self.queue_prefix or f"queue/{connection.userid or 'guest'}"
         return f"{prefix}/{source.suffix}"
+
+    def internal_exchange_name(self, connection: kombu.Connection) -> str:
+        """The listener's own direct exchange for retries and dead letters.
+
+        Named like the queues (``exchange/<user>/treeherder``) because Pulse lets a user
+        publish only to exchanges under ``exchange/<user>/``, not to the default exchange.
+        """
+        prefix = self.queue_prefix or f"queue/{connection.userid or 'guest'}"
+        return f"exchange/{prefix.removeprefix('queue/')}/treeherder"
 
     @staticmethod
     def dead_letter_queue_name(queue_name: str) -> str:
@@ -266,8 +278,12 @@ class PulseListener:
         exchanges = {binding.exchange for source in self.sources for binding in source.bindings}
         for name in sorted(exchanges):
             ensure_topic_exchange(connection, name)
+        self._internal_exchange = kombu.Exchange(
+            self.internal_exchange_name(connection), type="direct", durable=True, auto_delete=False
+        )
         queues = []
         with connection.channel() as channel:
+            self._internal_exchange(channel).declare()
             for source in self.sources:
                 name = self.queue_name(source, connection)
                 # Bound by hand: kombu's declarative bindings would re-declare the
@@ -277,9 +293,23 @@ class PulseListener:
                 for binding in source.bindings:
                     for key in binding.routing_keys:
                         channel.queue_bind(queue=name, exchange=binding.exchange, routing_key=key)
-                kombu.Queue(self.dead_letter_queue_name(name), durable=True, auto_delete=False)(channel).declare()
+                # Retried messages come back through the internal exchange.
+                channel.queue_bind(queue=name, exchange=self._internal_exchange.name, routing_key=name)
+                dead_letters = self.dead_letter_queue_name(name)
+                self._internal_queue(dead_letters)(channel).declare()
                 queues.append(queue)
         return queues
+
+    def _internal_queue(self, name: str, arguments: dict[str, Any] | None = None) -> kombu.Queue:
+        """A durable queue bound to the internal exchange under its own name."""
+        return kombu.Queue(
+            name,
+            exchange=self._internal_exchange,
+            routing_key=name,
+            durable=True,
+            auto_delete=False,
+            queue_arguments=arguments,
+        )
 
     # -- processing -------------------------------------------------------------------------
 
@@ -382,9 +412,8 @@ class PulseListener:
         missing = set(self.store.store_jobs(jobs))
         self.stats.stored_jobs += len(jobs) - len(missing)
         for index in missing:
-            owners[
-                index
-            ].retry_reason = f"push {jobs[index].datum.get('revision')} of {jobs[index].project} not stored yet"
+            job = jobs[index]
+            owners[index].retry_reason = f"push {job.datum.get('revision')} of {job.project} not stored yet"
 
     # -- retry and dead letters -------------------------------------------------------------
 
@@ -395,15 +424,12 @@ class PulseListener:
             return
         delay = self.retry_policy.delay(attempt)
         queue_name = self.retry_queue_name(delivery.queue_name, delay)
-        retry_queue = kombu.Queue(
+        # Expired messages are dead-lettered back to the main queue through the internal exchange.
+        retry_queue = self._internal_queue(
             queue_name,
-            exchange=kombu.Exchange(""),
-            routing_key=queue_name,
-            durable=True,
-            auto_delete=False,
-            queue_arguments={
+            {
                 "x-message-ttl": round(delay * 1000),
-                "x-dead-letter-exchange": "",
+                "x-dead-letter-exchange": self._internal_exchange.name,
                 "x-dead-letter-routing-key": delivery.queue_name,
             },
         )
@@ -432,7 +458,7 @@ class PulseListener:
         message = delivery.message
         self._producer.publish(
             message.body,
-            exchange="",
+            exchange=self._internal_exchange,
             routing_key=queue_name,
             headers=headers,
             content_type=message.content_type or "application/json",
