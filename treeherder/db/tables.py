@@ -285,8 +285,9 @@ failure_line = Table(
     Column("line", Integer, nullable=False),
     Column("test", Text, nullable=True),
     Column("subtest", Text, nullable=True),
-    Column("status", String(9), nullable=True),
-    Column("expected", String(9), nullable=True),
+    # Long enough for every mozlog status (PRECONDITION_FAILED is the longest).
+    Column("status", String(20), nullable=True),
+    Column("expected", String(20), nullable=True),
     Column("message", Text, nullable=True),
     Column("signature", Text, nullable=True),
     Column("level", String(8), nullable=True),
