@@ -106,11 +106,21 @@ class RabbitNode:
         self.log.close()
 
 
+class ExternalNode:
+    """The node `scripts/services.sh` started (TEST_RABBITMQ_DIR): rabbitmqctl only."""
+
+    def __init__(self, data: Path) -> None:
+        self.env = {**os.environ, "HOME": str(data), "RABBITMQ_NODENAME": (data / "node").read_text().strip()}
+
+    ctl = RabbitNode.ctl
+
+
 @pytest.fixture(scope="session")
 def rabbitmq_node(tmp_path_factory):
-    """The private broker node (None when TEST_BROKER_URL points at an existing broker)."""
+    """A node the tests may administer with rabbitmqctl; None for a broker given only by TEST_BROKER_URL."""
     if os.environ.get("TEST_BROKER_URL"):
-        yield None
+        data = os.environ.get("TEST_RABBITMQ_DIR")
+        yield ExternalNode(Path(data)) if data and (Path(data) / "node").is_file() else None
         return
     binary = _server_binary()
     if binary is None:
