@@ -141,3 +141,40 @@ def test_alert_generation_rules(job_context):
     assert not wants_alert_generation(muted, suite_has_summary=True, **common)
     monitored, _ = _signature(job_context, value=1.0, shouldAlert=False, monitor=True)
     assert wants_alert_generation(monitored, suite_has_summary=True, new_datum=False, alerts_enabled=False, tier=3)
+
+
+_BASE = {"framework": {"name": "x"}, "suites": [{"name": "s", "subtests": [{"name": "t", "value": 1}], "tags": ["a"]}]}
+
+
+@pytest.mark.parametrize(
+    "mutate, valid",
+    [
+        (lambda o: None, True),
+        (lambda o: o["suites"][0]["subtests"][0].update(value=True), False),  # a boolean is not a number
+        (lambda o: o["suites"][0]["subtests"][0].update(value="1"), False),
+        (lambda o: o["suites"][0].update(tags=["a", "a"]), False),
+        (lambda o: o["suites"][0].update(minBackWindow=1.5), False),  # integer for suites
+        (lambda o: o["suites"][0]["subtests"][0].update(minBackWindow=1.5), True),  # "number" for subtests
+        (lambda o: o["suites"][0].update(value=None), False),
+        (lambda o: o.update(framework=[]), False),
+        (lambda o: o["suites"][0].update(alertThreshold=-1), False),
+        (lambda o: o.update(application={"name": "firefox", "version": "x" * 41}), False),
+    ],
+)
+def test_fast_and_reference_validators_agree_without_network(mutate, valid):
+    from treeherder.perf.artifact import _fast_check, _validator
+
+    obj = copy.deepcopy(_BASE)
+    mutate(obj)
+    assert _validator().is_valid(obj) is valid  # would raise if a $ref were fetched from the internet
+    try:
+        _fast_check()(obj)
+        fast_valid = True
+    except Exception:
+        fast_valid = False
+    assert fast_valid is valid
+    if valid:
+        validate_performance_object(obj)
+    else:
+        with pytest.raises(InvalidPerformanceData):
+            validate_performance_object(obj)

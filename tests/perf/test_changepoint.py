@@ -4,7 +4,7 @@ import random
 import numpy as np
 import pytest
 
-from treeherder.perf.detect import DETECTORS, detector_for_framework, get_detector
+from treeherder.perf.detect import DETECTORS, detector_for_framework, get_detector, parse_detector_choices
 from treeherder.perf.detect.changepoint import (
     _energy_statistic,
     drop_small_changes,
@@ -114,3 +114,12 @@ def test_registry():
     with pytest.raises(KeyError, match="known"):
         get_detector("magic")
     assert get_detector("pelt").change_indexes([1.0]) == []
+
+
+def test_parse_detector_choices():
+    assert parse_detector_choices(" talos=edivisive, awsy = pelt ;") == {"talos": "edivisive", "awsy": "pelt"}
+    assert parse_detector_choices("") == {}
+    with pytest.raises(ValueError, match="known|one of"):
+        parse_detector_choices("talos=magic")
+    with pytest.raises(ValueError):
+        parse_detector_choices("talos")

@@ -8,15 +8,19 @@ plain dataclasses that the storage layer inserts in bulk.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 
 from treeherder.perf.signature import signature_hash, subtest_properties, summary_properties
+
+log = logging.getLogger(__name__)
 
 #: Extra options longer than this are allowed only once per suite (upstream's rule).
 LONG_EXTRA_OPTION = 45
@@ -29,12 +33,27 @@ class InvalidPerformanceData(ValueError):
 
 
 @cache
+def _schema() -> dict[str, Any]:
+    schema = json.loads(resources.files("treeherder.perf").joinpath("schemas/performance-artifact.json").read_text())
+    # The draft-4 style "id" (a public URL) would make a validator resolve "#/definitions/..." against that
+    # URL and try to download it; without it every reference resolves inside this document.
+    schema.pop("id", None)
+    return schema
+
+
+@cache
 def _validator() -> jsonschema.protocols.Validator:
-    schema_text = resources.files("treeherder.perf").joinpath("schemas/performance-artifact.json").read_text()
-    schema = json.loads(schema_text)
+    """The reference validator: slow, but it explains a failure well."""
+    schema = _schema()
     validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     validator_class.check_schema(schema)
     return validator_class(schema)
+
+
+@cache
+def _fast_check() -> Any:
+    """The schema compiled to Python (about 20 times faster); used first, as almost every object is valid."""
+    return fastjsonschema.compile(_schema())
 
 
 def validate_performance_object(obj: Any) -> None:
@@ -43,10 +62,15 @@ def validate_performance_object(obj: Any) -> None:
         raise InvalidPerformanceData("performance data must be a JSON object")
     if not obj:
         raise InvalidPerformanceData("empty performance data")
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(obj))
-    if error is not None:
-        location = "/".join(str(part) for part in error.absolute_path)
-        raise InvalidPerformanceData(f"{location or '<root>'}: {error.message}")
+    try:
+        _fast_check()(obj)
+    except fastjsonschema.JsonSchemaException as fast_error:
+        error = jsonschema.exceptions.best_match(_validator().iter_errors(obj))
+        if error is None:  # the two validators disagree: trust the reference one, but say so
+            log.warning("fastjsonschema refused a performance object jsonschema accepts: %s", fast_error)
+        else:
+            location = "/".join(str(part) for part in error.absolute_path)
+            raise InvalidPerformanceData(f"{location or '<root>'}: {error.message}") from None
     if not isinstance(obj["framework"].get("name"), str):
         raise InvalidPerformanceData("framework: 'name' is a required string")
     for suite in obj["suites"]:

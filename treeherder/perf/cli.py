@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import orjson
 
-from treeherder.perf.detect import DETECTORS, get_detector
+from treeherder.perf.detect import DETECTORS, get_detector, parse_detector_choices
 from treeherder.perf.evaluate import (
     DEFAULT_TOLERANCE,
     InvalidSeriesFile,
@@ -46,16 +46,10 @@ def evaluate_command(file: str, detector_name: str | None, tolerance: int, as_js
 
 
 def _detector_choices(pairs: tuple[str, ...]) -> dict[str, str]:
-    choices = {}
-    for pair in pairs:
-        framework, sep, detector = pair.partition("=")
-        if not sep or detector not in DETECTORS:
-            raise click.BadParameter(
-                f"{pair!r}: expected FRAMEWORK=DETECTOR with DETECTOR one of {', '.join(sorted(DETECTORS))}",
-                param_hint="--framework-detector",
-            )
-        choices[framework] = detector
-    return choices
+    try:
+        return parse_detector_choices(",".join(pairs))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--framework-detector") from None
 
 
 @perf.command("generate-alerts")

@@ -81,3 +81,20 @@ def get_detector(name: str) -> Detector:
 def detector_for_framework(framework: str, choices: Mapping[str, str] | None = None) -> Detector:
     """The detector configured for ``framework`` in ``choices`` (framework name → detector name)."""
     return get_detector((choices or {}).get(framework, DEFAULT_DETECTOR))
+
+
+def parse_detector_choices(text: str) -> dict[str, str]:
+    """``"talos=edivisive, awsy=pelt"`` → ``{"talos": "edivisive", "awsy": "pelt"}`` (for a setting).
+
+    Raises ``ValueError`` naming the bad entry and the known detectors.
+    """
+    choices: dict[str, str] = {}
+    for entry in text.replace(";", ",").split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        framework, sep, name = (part.strip() for part in entry.partition("="))
+        if not sep or not framework or name not in DETECTORS:
+            raise ValueError(f"{entry!r}: expected FRAMEWORK=DETECTOR with DETECTOR one of {', '.join(sorted(DETECTORS))}")
+        choices[framework] = name
+    return choices
