@@ -112,3 +112,27 @@ def test_sample_logs_are_read_from_the_package(client, ingestor, settings):
     # Only names of packaged files: anything else goes through the fetcher (and is refused as loopback).
     sneaky = _store_job(ingestor, f"{settings.site_url}/sample-logs/../../etc/passwd", guid="log-job-2")
     assert client.get(f"/api/project/{REPO}/jobs/{sneaky}/log/").status_code == 502
+
+
+def test_cache_keeps_to_its_budget_dropping_the_least_recently_used(tmp_path, log_server):
+    import os
+
+    from treeherder.logs.fetch import FetchOptions
+    from treeherder.web.log_cache import LogCache
+
+    for name in ("a.log", "b.log", "c.log"):
+        (log_server.folder / name).write_bytes(f"{name}\n".encode() * 1000)  # 6,000 bytes of text and an 8,008-byte index each
+    cache = LogCache(tmp_path / "cache", FetchOptions(allowlist=("127.0.0.1",)), budget_bytes=30_000)
+    a = cache.get(f"{log_server.url}/a.log")
+    cache.get(f"{log_server.url}/b.log")
+    # Reading "a" again makes "b" the least recently used; an index file's time records the last use.
+    os.utime(cache._paths(f"{log_server.url}/b.log")[1], (1, 1))
+    assert cache.get(f"{log_server.url}/a.log").lines(0, 2) == ["a.log", "a.log"]
+    cache.get(f"{log_server.url}/c.log")
+    assert a.line_count == 1000
+    assert sorted(p.name for p in (tmp_path / "cache").glob("*.idx")) == sorted(
+        cache._paths(f"{log_server.url}/{name}")[1].name for name in ("a.log", "c.log")
+    )
+    # An evicted log is fetched again when asked for.
+    cache.get(f"{log_server.url}/b.log")
+    assert log_server.requests.count("/b.log") == 2

@@ -83,9 +83,12 @@ def _normalise(blocks: Iterator[bytes]) -> bytes:
 class LogCache:
     """Downloads job logs on first use and serves their lines from disk afterwards. Safe across threads."""
 
-    def __init__(self, directory: Path, options: FetchOptions, site_url: str = "") -> None:
+    def __init__(
+        self, directory: Path, options: FetchOptions, site_url: str = "", budget_bytes: int = CACHE_BUDGET_BYTES
+    ) -> None:
         self.directory = directory
         self.options = options
+        self.budget_bytes = budget_bytes
         self.sample_prefix = f"{site_url.rstrip('/')}/sample-logs/" if site_url else None
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -166,11 +169,11 @@ class LogCache:
                 continue
             entries.append((used, index_path, text_path, size))
             total += size
-        if total <= CACHE_BUDGET_BYTES:
+        if total <= self.budget_bytes:
             return
         for _used, index_path, text_path, size in sorted(entries):
             index_path.unlink(missing_ok=True)
             text_path.unlink(missing_ok=True)
             total -= size
-            if total <= CACHE_BUDGET_BYTES:
+            if total <= self.budget_bytes:
                 break

@@ -258,6 +258,7 @@ function renderPush(push) {
 /** Add sections for pushes (already in state.pushes) that are not on the page yet, in order. */
 function placePushSections() {
   const container = document.getElementById('pushes');
+  container.querySelector('.loading')?.remove();
   let previous = null;
   for (const push of state.pushes) {
     let section = container.querySelector(`section.push[data-push-id="${push.id}"]`);
@@ -297,17 +298,22 @@ function addPushes(pushes) {
   return added;
 }
 
+let lastLoad = null; // how long the last page of pushes took to fetch and to render (ms)
+
 async function loadPushes(params) {
   const response = await api.pushes(state.repo, params);
   const added = addPushes(response.results);
   placePushSections();
+  const fetched = performance.now();
   const changed = await loadJobsOfPushes(added.map((push) => push.id));
+  const rendering = performance.now();
   for (const push of added) changed.add(push.id);
   for (const id of changed) {
     const push = state.pushById.get(id);
     if (push) renderPush(push);
   }
   updatePushStatus();
+  lastLoad = { jobsFetch: rendering - fetched, render: performance.now() - rendering };
   return response.results;
 }
 
@@ -335,6 +341,11 @@ function isoMinus(iso, ms) {
 }
 
 async function poll() {
+  if (document.hidden) {
+    // Nobody is looking: ask again when the tab is shown rather than loading the server for nothing.
+    document.addEventListener('visibilitychange', poll, { once: true });
+    return;
+  }
   try {
     if (!state.revision) await loadPushes({ count: PUSHES_PER_PAGE });
     if (state.pushes.length && state.newestChange) {
@@ -469,14 +480,17 @@ async function main() {
   document.title = `${state.repo} · Treeherder`;
   try {
     const pushes = await loadPushes(state.revision ? { revision: state.revision } : { count: PUSHES_PER_PAGE });
-    if (!pushes.length) document.getElementById('pushes').innerHTML = '<div class="muted empty">No pushes in this repository.</div>';
+    if (!pushes.length) {
+      const text = state.revision ? `No push with revision ${escapeHtml(state.revision)} in ${escapeHtml(state.repo)}.` : 'No pushes in this repository.';
+      document.getElementById('pushes').innerHTML = `<div class="muted empty">${text}</div>`;
+    }
   } catch (error) {
     notify(`Could not load pushes: ${error.message}`, { error: true });
     return;
   }
   document.body.dataset.ready = 'true';
   // How long the first screen took, for the record (the browser test reads it).
-  window.treeherderTimings = { firstRender: performance.now() };
+  window.treeherderTimings = { firstRender: performance.now(), ...lastLoad };
   if (state.revision) document.getElementById('load-more').hidden = true;
   const selected = Number(params.get('job'));
   if (selected) selectJob(selected, { scroll: true });
