@@ -44,6 +44,8 @@ test-quick: install
 
 # The benchmarks (BENCH_SIZE=quick, about two minutes; BENCH_SIZE=large, closer to a busy production day).
 bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || \
+		{ echo "make bench needs wrk (apt-get install wrk)"; exit 1; }
 	$(call with_services,$(BIN)/python -m bench --size $(BENCH_SIZE))
 
 clean:

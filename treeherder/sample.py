@@ -110,8 +110,10 @@ def _slug(uuid: str) -> str:
     return base64.urlsafe_b64encode(bytes.fromhex(uuid.replace("-", ""))).decode().rstrip("=")
 
 
-def job_matrix() -> list[tuple]:
-    """Every (platform row, suite chunk) combination the generator can schedule."""
+def job_matrix(scale: int = 1) -> list[tuple]:
+    """Every (platform row, suite chunk) combination the generator can schedule.
+
+    `scale` multiplies the number of chunks of chunked suites, for the very large pushes of busy days."""
     matrix = []
     for platform, os_name, arch, option_sets in PLATFORMS:
         for options in option_sets:
@@ -121,7 +123,7 @@ def job_matrix() -> list[tuple]:
                     continue
                 if stem.startswith("ccov") and options != ("debug",):
                     continue
-                for chunk in range(1, chunks + 1):
+                for chunk in range(1, (chunks * scale if chunks > 1 else 1) + 1):
                     matrix.append((platform, os_name, arch, options, suite, chunk))
     return matrix
 
@@ -170,10 +172,17 @@ _REVIEWERS = ("smaug", "emilio", "jandem", "jrmuizel", "padenot", "asuth", "Gijs
 
 
 def generate_jobs(
-    repository: str, pushes: list[dict], share: float, seed: int, *, site_url: str = "", final_push_running: bool = True
+    repository: str,
+    pushes: list[dict],
+    share: float,
+    seed: int,
+    *,
+    site_url: str = "",
+    final_push_running: bool = True,
+    matrix_scale: int = 1,
 ) -> Iterator[dict]:
     """Job datums for the given pushes. The newest push is still running when `final_push_running`."""
-    matrix = job_matrix()
+    matrix = job_matrix(matrix_scale)
     for n, push in enumerate(pushes):
         rng = random.Random(f"{seed}/{repository}/{n}/jobs")
         # Performance suites run on every push so that their series are continuous.

@@ -1,0 +1,121 @@
+"""Read paths: the job list of a 9,000-job push (pages of 2,000) and the push list (10 and 50 pushes).
+
+Each is loaded with wrk through a real server process; the baseline is the same response bytes served as a
+precomputed static response by the same process (bench.app), so the ratio is what the API itself costs.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from bench.databases import fresh_database
+from bench.harness import Result, progress
+from bench.load import run_wrk
+from bench.server import USER_AGENT, running_server
+from treeherder.ingest.parse import parse_job_collection, parse_push_collection
+from treeherder.ingest.store import Ingestor
+from treeherder.sample import DatasetSize, generate_jobs, generate_pushes
+
+REPO = "autoland"
+BIG_PUSH_JOBS = 9000
+PAGE = 2000
+
+
+def load_dataset(db, size: str) -> int:
+    """Pushes with a realistic number of jobs, the newest of which is a 9,000-job push. Returns its push id."""
+    count, share = (60, 0.04) if size == "quick" else (100, 0.25)
+    pushes = generate_pushes(REPO, count, seed=5, size=DatasetSize())
+    ingestor = Ingestor(db)
+    ids = ingestor.store_pushes(REPO, parse_push_collection(pushes))
+    batch: list[dict] = []
+    stored = 0
+
+    def flush() -> None:
+        nonlocal stored
+        if batch:
+            ingestor.store_jobs(REPO, parse_job_collection(batch))
+            stored += len(batch)
+            batch.clear()
+            if stored % 20000 < 1000:
+                progress(f"  loaded {stored} jobs")
+
+    for job in generate_jobs(REPO, pushes[:-1], share, seed=5, final_push_running=False):
+        batch.append(job)
+        if len(batch) == 1000:
+            flush()
+    big = generate_jobs(REPO, pushes[-1:], 1.0, seed=6, final_push_running=False, matrix_scale=12)
+    for n, job in zip(range(BIG_PUSH_JOBS), big):
+        batch.append(job)
+        if len(batch) == 1000:
+            flush()
+    flush()
+    progress(f"  {stored} jobs in {count} pushes")
+    return ids[pushes[-1]["revision"]]
+
+
+def run(size: str, backend: str) -> list[Result]:
+    seconds = 5 if size == "quick" else 15
+    connections = 8
+    progress(f"reads on {backend}: loading the dataset")
+    results = []
+    with fresh_database(backend) as db, tempfile.TemporaryDirectory(prefix="treeherder-bench-static-") as static:
+        big_push = load_dataset(db, size)
+        cases = {
+            f"job list of a {BIG_PUSH_JOBS:,}-job push (count={PAGE}, all pages)": [
+                f"/api/project/{REPO}/jobs/?push_id={big_push}&count={PAGE}&offset={offset}"
+                for offset in range(0, BIG_PUSH_JOBS, PAGE)
+            ],
+            "push list (count=10)": [f"/api/project/{REPO}/push/?count=10"],
+            "push list (count=50)": [f"/api/project/{REPO}/push/?count=50"],
+        }
+        with running_server(db.url, app="bench.app:create_bench_app", env={"BENCH_STATIC_DIR": static}) as server:
+            with httpx.Client(base_url=server.url, headers={"User-Agent": USER_AGENT}, timeout=120) as http:
+                for name, paths in cases.items():
+                    static_paths = []
+                    for i, path in enumerate(paths):
+                        response = http.get(path)
+                        response.raise_for_status()
+                        key = f"{abs(hash(name))}-{i}.json"
+                        (Path(static) / key).write_bytes(response.content)
+                        static_paths.append(f"/bench-static/{key}")
+                    if "job list" in name:
+                        total = sum(len(http.get(p).json()["results"]) for p in paths)
+                        assert total == BIG_PUSH_JOBS, f"expected {BIG_PUSH_JOBS} jobs, the API gave {total}"
+                    progress(f"{name} on {backend}: {seconds} s of load, {connections} connections")
+                    real = run_wrk(server.url, paths, seconds=seconds, connections=connections)
+                    baseline = run_wrk(server.url, static_paths, seconds=seconds, connections=connections)
+                    results.append(
+                        Result(
+                            scenario=name,
+                            database=backend,
+                            value=real.requests_per_second,
+                            unit="req/s",
+                            baseline_value=baseline.requests_per_second,
+                            target_ratio=0.30,
+                            notes="baseline: the same bytes served as a precomputed response by the same process",
+                            extra={
+                                "p50_ms": real.p50_ms,
+                                "p99_ms": real.p99_ms,
+                                "baseline_p50_ms": baseline.p50_ms,
+                                "baseline_p99_ms": baseline.p99_ms,
+                                "errors": real.errors,
+                                "connections": connections,
+                            },
+                        )
+                    )
+            results.append(
+                Result(
+                    scenario="server peak memory (RSS) during the read benchmarks",
+                    database=backend,
+                    value=server.peak_rss_megabytes(),
+                    unit="MB",
+                    baseline_value=300.0,
+                    target_ratio=1.0,
+                    higher_is_better=False,
+                    notes="target: under 300 MB",
+                )
+            )
+    return results
