@@ -16,6 +16,7 @@ from thclient import (
     TreeherderJob,
     TreeherderJobCollection,
 )
+from thclient.cli import main as thclient_main
 
 REPOSITORY = "mozilla-central"
 
@@ -23,6 +24,14 @@ REPOSITORY = "mozilla-central"
 def job_data_lines(shared_fixtures) -> list[dict]:
     text = (shared_fixtures / "jobs" / "job_data.txt").read_text()
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def guids_by_revision(shared_fixtures) -> dict[str, set[str]]:
+    """The job guids of jobs/job_data.txt, grouped by the revision of their push."""
+    grouped: dict[str, set[str]] = {}
+    for datum in job_data_lines(shared_fixtures):
+        grouped.setdefault(datum["revision"], set()).add(datum["job"]["job_guid"])
+    return grouped
 
 
 def newest_push(fixture_pushes: dict[str, int]) -> tuple[str, int]:
@@ -53,6 +62,85 @@ def build_job(revision: str, guid: str, *, state: str = "completed", result: str
     job.add_machine_info("linux", "linux64", "x86_64")
     job.add_option_collection({"opt": True})
     return job
+
+
+@pytest.fixture
+def th(live_server) -> TreeherderClient:
+    with TreeherderClient(server_url=live_server.url, timeout=30, retries=0) as client:
+        yield client
+
+
+def test_reference_data(th):
+    names = {repository["name"] for repository in th.get_repositories()}
+    assert {"mozilla-central", "autoland", "try"} <= names
+    classifications = {item["id"]: item["name"] for item in th.get_failure_classifications()}
+    assert classifications[1] == "not classified"
+
+
+def test_reads_pushes_newest_first(th, fixture_pushes):
+    pushes = th.get_pushes(REPOSITORY, count=5)
+    assert len(pushes) == 5
+    by_revision = {push["revision"]: push for push in pushes}
+    assert {fixture_pushes[revision] for revision in by_revision} == {push["id"] for push in pushes}
+    times = [push["push_timestamp"] for push in pushes]
+    assert times == sorted(times, reverse=True)
+    assert len(th.get_pushes(REPOSITORY)) == 10  # the server's default page
+
+    revision, push_id = newest_push(fixture_pushes)
+    found = th.get_pushes(REPOSITORY, revision=revision[:12])
+    assert [push["id"] for push in found] == [push_id]
+
+
+def test_reads_jobs_of_a_push(th, fixture_jobs, fixture_pushes, shared_fixtures):
+    revision, guids = max(guids_by_revision(shared_fixtures).items(), key=lambda item: len(item[1]))
+    jobs = th.get_jobs(REPOSITORY, push_id=fixture_pushes[revision], count=2000)
+    assert {job["job_guid"] for job in jobs} == guids
+    assert all(job["push_id"] == fixture_pushes[revision] for job in jobs)
+
+    one = jobs[0]
+    logs = th.get_job_log_url(REPOSITORY, job_id=one["id"])
+    assert all(log["job_id"] == one["id"] for log in logs)
+    assert one["option_collection_hash"] in th.get_option_collection_hash()
+
+
+def test_pages_through_more_than_2000_jobs(th, ingestor, fixture_pushes):
+    from treeherder.ingest.parse import parse_job_collection
+
+    revision, push_id = newest_push(fixture_pushes)
+    collection = TreeherderJobCollection([build_job(revision, f"paging-{n:05d}") for n in range(2345)])
+    ingestor.store_jobs(REPOSITORY, parse_job_collection(collection.get_collection_data()))
+
+    every_job = th.get_jobs(REPOSITORY, push_id=push_id, count=None)
+    assert len(every_job) == 2345
+    assert {job["job_guid"] for job in every_job} == {f"paging-{n:05d}" for n in range(2345)}
+    assert len({job["id"] for job in every_job}) == 2345
+
+    some = th.get_jobs(REPOSITORY, push_id=push_id, count=2100)
+    assert [job["id"] for job in some] == [job["id"] for job in every_job[:2100]]
+
+
+def test_cli_reads_jobs_from_the_server(live_server, fixture_jobs, fixture_pushes, shared_fixtures, capsys):
+    revision, guids = max(guids_by_revision(shared_fixtures).items(), key=lambda item: len(item[1]))
+    push_id = fixture_pushes[revision]
+    status = thclient_main(["--server", live_server.url, "jobs", REPOSITORY, "--push-id", str(push_id),
+                            "--format", "json"])
+    assert status == 0
+    jobs = json.loads(capsys.readouterr().out)
+    assert {job["job_guid"] for job in jobs} <= guids
+    assert len(jobs) == min(len(guids), 10)  # the server's default page
+    assert all(job["push_id"] == push_id for job in jobs)
+
+    status = thclient_main(["--server", live_server.url, "pushes", REPOSITORY, "--count", "3"])
+    assert status == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["id", "revision", "author"] and len(table) == 2 + 3
+
+
+def test_unknown_project_raises_with_server_detail(th):
+    with pytest.raises(TreeherderHTTPError) as raised:
+        th.get_pushes("no-such-repository")
+    assert raised.value.response.status_code == 404
+    assert "no-such-repository" in raised.value.detail
 
 
 def talos_tp5o(value: float) -> dict:
@@ -92,16 +180,24 @@ def test_submits_a_collection_with_hawk_credentials(live_server, database, hawk_
     client_id, secret = hawk_credentials
     revision, _ = newest_push(fixture_pushes)
     collection = TreeherderJobCollection()
-    outcomes = [("completed", "success"), ("completed", "testfailed"), ("running", "unknown")]
+    outcomes = [("completed", "success"), ("completed", "testfailed"), ("running", "")]  # "" as 4.0.0 sends it
     for n, (state, result) in enumerate(outcomes):
         job = build_job(revision, f"hawk-submitted-{n}", state=state, result=result)
         job.add_log_reference("live_backing_log", f"http://127.0.0.1:9/logs/{n}.log", parse_status="parsed")
+        job.add_artifact("Job Info", "json", {"job_details": [{"title": "worker", "value": f"w-{n}"}]})
         collection.add(job)
 
     with TreeherderClient(server_url=live_server.url, client_id=client_id, secret=secret, retries=0) as submitter:
         for chunk in collection.get_chunks(2):
             response = submitter.post_collection(REPOSITORY, chunk)
             assert response.json() == {"message": "Job successfully updated"}
+        # Reading back with the same signed client: GETs carry Hawk headers too.
+        (read_back,) = submitter.get_jobs(REPOSITORY, job_guid="hawk-submitted-1")
+        logs = submitter.get_job_log_url(REPOSITORY, job_id=read_back["id"])
+        details = submitter.get_job_details(job_guid="hawk-submitted-1")
+    assert read_back["result"] == "testfailed" and read_back["job_type_name"] == "test-linux64/opt-mochitest-1"
+    assert [(log["name"], log["url"]) for log in logs] == [("live_backing_log", "http://127.0.0.1:9/logs/1.log")]
+    assert [(detail["title"], detail["value"]) for detail in details] == [("worker", "w-1")]
 
     stored = {guid: stored_job(database, guid) for guid in ("hawk-submitted-0", "hawk-submitted-1", "hawk-submitted-2")}
     assert stored["hawk-submitted-0"]["result"] == "success"
