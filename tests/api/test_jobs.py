@@ -164,10 +164,17 @@ def test_last_modified_filter(client, store, database):
         from datetime import datetime
 
         for n, job_id in enumerate(ids):
-            conn.execute(t.job.update().where(t.job.c.id == job_id).values(last_modified=datetime(2025, 1, 1 + n, 12)))
+            conn.execute(t.job.update().where(t.job.c.id == job_id).values(last_modified=datetime(2025, 1, 1 + n, 12, 0, 0, 500 * n)))
     assert [j["id"] for j in _all(client, last_modified__gt="2025-01-01T12:00:00")] == ids[1:]
-    assert [j["id"] for j in _all(client, last_modified__lte="2025-01-02 12:00")] == ids[:2]
-    assert _all(client, last_modified__gt="2025-01-01")[0]["last_modified"] == "2025-01-01T12:00:00"
+    assert [j["id"] for j in _all(client, last_modified__lte="2025-01-02 12:00:01")] == ids[:2]
+    # Python's isoformat(): a 6-digit fraction only when there are microseconds, in both list modes and endpoints
+    assert [j["last_modified"] for j in _all(client)] == [
+        "2025-01-01T12:00:00", "2025-01-02T12:00:00.000500", "2025-01-03T12:00:00.001000",
+    ]  # fmt: skip
+    listed = client.get(URL, params={"return_type": "list"}).json()
+    assert [row[listed["job_property_names"].index("last_modified")] for row in listed["results"]][1] == "2025-01-02T12:00:00.000500"
+    assert client.get("/api/jobs/").json()["results"][1][6] == "2025-01-02T12:00:00.000500"
+    assert client.get(f"{URL}{ids[1]}/").json()["last_modified"] == "2025-01-02T12:00:00.000500"
     bad = client.get(URL, params={"last_modified__gt": "foo"})
     assert bad.status_code == 400
     assert bad.json() == "Invalid date value for `last_modified`: foo"

@@ -13,7 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, String, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 
 from treeherder.api.errors import bare
 from treeherder.api.params import (
@@ -39,6 +41,46 @@ oc = t.option_collection
 sig = t.reference_data_signature
 tcm = t.taskcluster_metadata
 
+class iso_datetime(FunctionElement):
+    """A naive UTC DateTime column as the API serves it, produced by the database where that saves work per row.
+
+    SQLite stores ``YYYY-MM-DD HH:MM:SS.ffffff`` text, which SQLAlchemy would parse into a datetime for orjson to
+    print again; here SQLite prints upstream's ISO form itself (``T`` separator, no fraction when it is zero).
+    PostgreSQL's driver already returns datetimes cheaply, so the column is left as it is there.
+    """
+
+    type = String()
+    inherit_cache = True
+    name = "iso_datetime"
+
+
+@compiles(iso_datetime)
+def _iso_datetime_default(element, compiler, **kw):
+    return compiler.process(element.clauses.clauses[0], **kw)
+
+
+@compiles(iso_datetime, "sqlite")
+def _iso_datetime_sqlite(element, compiler, **kw):
+    column = compiler.process(element.clauses.clauses[0], **kw)
+    return (
+        f"CASE WHEN substr({column}, 20) = '.000000' THEN replace(substr({column}, 1, 19), ' ', 'T') "
+        f"ELSE replace({column}, ' ', 'T') END"
+    )
+
+
+def fetch_tuples(conn, stmt) -> list[tuple]:
+    """Rows of a statement as the driver's plain tuples.
+
+    Only for statements whose columns need no result processing (integers, strings, :class:`iso_datetime`): the
+    list endpoints skip SQLAlchemy's per-row Row objects this way, which is most of their cost on large pages.
+    """
+    result = conn.execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
 # --- the columns of the project jobs list (dict mode keys / list mode job_property_names, in upstream's order) -----
 
 PROJECT_JOB_COLUMNS: tuple[tuple[str, ColumnElement], ...] = (
@@ -59,7 +101,7 @@ PROJECT_JOB_COLUMNS: tuple[tuple[str, ColumnElement], ...] = (
     ("job_type_id", j.c.job_type_id),
     ("job_type_name", jt.c.name),
     ("job_type_symbol", jt.c.symbol),
-    ("last_modified", j.c.last_modified),
+    ("last_modified", iso_datetime(j.c.last_modified)),
     ("machine_name", mach.c.name),
     ("machine_platform_architecture", mp.c.architecture),
     ("machine_platform_os", mp.c.os_name),
@@ -89,7 +131,7 @@ GLOBAL_JOB_PROPERTY_NAMES: list[str] = [
     "retry_id", "duration", "platform_option",
 ]  # fmt: skip
 _GLOBAL_COLUMNS = (
-    j.c.failure_classification_id, j.c.id, jg.c.name, jg.c.symbol, jt.c.name, jt.c.symbol, j.c.last_modified,
+    j.c.failure_classification_id, j.c.id, jg.c.name, jg.c.symbol, jt.c.name, jt.c.symbol, iso_datetime(j.c.last_modified),
     mp.c.platform, j.c.push_id, t.push.c.revision, j.c.result, sig.c.signature, j.c.state, j.c.tier, tcm.c.task_id,
     tcm.c.retry_id, j.c.submit_timestamp, j.c.start_timestamp, j.c.end_timestamp, oc.c.options,
 )  # fmt: skip
@@ -136,7 +178,7 @@ def job_duration_minutes(submit: int, start: int, end: int, now: float | None = 
 def project_rows(rows: Sequence[Sequence[Any]], return_type: str) -> list:
     """Rows of :func:`project_jobs_select` as dicts (default) or as lists (``return_type=list``)."""
     if return_type == "list":
-        return [tuple(row) for row in rows]
+        return rows if isinstance(rows, list) and (not rows or type(rows[0]) is tuple) else [tuple(row) for row in rows]
     names = JOB_PROPERTY_NAMES
     return [dict(zip(names, row)) for row in rows]
 
@@ -293,6 +335,22 @@ def job_filter_clauses(params: Mapping[str, str]) -> list[ColumnElement[bool]]:
     if errors:
         raise FieldErrors(errors)
     return clauses
+
+
+def id_ordered_page(conn, stmt: Select, clauses: Sequence[ColumnElement[bool]], offset: int, count: int) -> list[tuple]:
+    """Rows ``offset .. offset+count`` of ``stmt`` (already filtered by ``clauses``) in ascending job id order.
+
+    The offset is resolved first on the job table alone (an index range, no joins), then the page itself is read
+    from that id on: the joined columns of skipped rows are never built, so deep pages cost what the first does.
+    """
+    if count <= 0:
+        return []
+    if offset:
+        start = conn.execute(select(j.c.id).where(*clauses).order_by(j.c.id).offset(offset).limit(1)).scalar()
+        if start is None:
+            return []
+        stmt = stmt.where(j.c.id >= start)
+    return fetch_tuples(conn, stmt.order_by(j.c.id).limit(count))
 
 
 def count_jobs(conn, clauses: Sequence[ColumnElement[bool]]) -> int:

@@ -81,8 +81,7 @@ def _offset_and_count(params, default_count: int) -> tuple[int, int]:
     return offset, count
 
 
-def _list_body(conn: Connection, stmt, offset: int, count: int, return_type: str) -> dict[str, Any]:
-    rows = conn.execute(stmt.offset(offset).limit(count)).all() if count else []
+def _list_body(rows: list[tuple], return_type: str) -> dict[str, Any]:
     body: dict[str, Any] = {"results": jobquery.project_rows(rows, return_type)}
     if return_type == "list":
         body["job_property_names"] = JOB_PROPERTY_NAMES
@@ -116,10 +115,10 @@ def list_project_jobs(project: ProjectName, request: Request, db: Database = Dep
         raise detail(400, f"Specified count exceeds API MAX_JOBS_COUNT value: {MAX_JOBS_COUNT}")
     repo = get_project(project, request)
     return_type = params.get("return_type", "dict").lower()
-    clauses = jobquery.job_filter_clauses(params)
-    stmt = jobquery.project_jobs_select().where(t.job.c.repository_id == repo.id, *clauses).order_by(t.job.c.id)
+    clauses = [t.job.c.repository_id == repo.id, *jobquery.job_filter_clauses(params)]
+    stmt = jobquery.project_jobs_select().where(*clauses)
     with db.read() as conn:
-        body = _list_body(conn, stmt, offset, count, return_type)
+        body = _list_body(jobquery.id_ordered_page(conn, stmt, clauses, offset, count), return_type)
     body["meta"] = {"repository": project, "offset": offset, "count": count}
     return ORJSONResponse(body)
 
@@ -211,7 +210,8 @@ def similar_jobs(project: ProjectName, job_id: JobIdPath, request: Request, db: 
             .where(t.job.c.repository_id == repo.id, t.job.c.job_type_id == job_type_id, t.job.c.id != number, *clauses)
             .order_by(t.job.c.push_id.desc(), t.job.c.start_timestamp.desc(), t.job.c.id.desc())
         )
-        body = _list_body(conn, stmt, offset, count, return_type)
+        rows = jobquery.fetch_tuples(conn, stmt.offset(offset).limit(count)) if count else []
+        body = _list_body(rows, return_type)
     body["meta"] = {"offset": offset, "count": count, "repository": project}
     return ORJSONResponse(body)
 
@@ -334,13 +334,9 @@ def list_jobs(request: Request, db: Database = Depends(get_db)) -> ORJSONRespons
         page = pages if raw_page == "last" else parse_int(raw_page)
         if page is None or page < 1 or page > pages:
             raise detail(404, "Invalid page.")
-        rows = conn.execute(
-            jobquery.global_jobs_select()
-            .where(*clauses)
-            .order_by(t.job.c.id)
-            .offset((page - 1) * page_size)
-            .limit(page_size)
-        ).all()
+        rows = jobquery.id_ordered_page(
+            conn, jobquery.global_jobs_select().where(*clauses), clauses, (page - 1) * page_size, page_size
+        )
     url = request.url
     next_url = str(url.include_query_params(page=page + 1)) if page < pages else None
     if page <= 1:
