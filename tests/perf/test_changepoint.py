@@ -4,7 +4,12 @@ import random
 import numpy as np
 import pytest
 
-from treeherder.perf.detect import DETECTORS, detector_for_framework, get_detector, parse_detector_choices
+from treeherder.perf.detect import (
+    DETECTORS,
+    detector_for_framework,
+    get_detector,
+    parse_detector_choices,
+)
 from treeherder.perf.detect.changepoint import (
     _energy_statistic,
     drop_small_changes,
@@ -29,7 +34,7 @@ def _optimal_partition(x, penalty, bandwidth, min_size):
     best[0] = -penalty
     prev = [0] * (n + 1)
     for t in range(min_size, n + 1):
-        for s in range(0, t - min_size + 1):
+        for s in range(t - min_size + 1):
             if best[s] == math.inf:
                 continue
             cost = (t - s) - gram[s:t, s:t].sum() / (t - s)

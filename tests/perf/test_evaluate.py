@@ -7,8 +7,18 @@ from click.testing import CliRunner
 from treeherder.perf import synthetic
 from treeherder.perf.cli import perf
 from treeherder.perf.detect import DETECTORS
-from treeherder.perf.evaluate import InvalidSeriesFile, load_series_file, parse_series_file, uses_annotators
-from treeherder.perf.scoring import count_true_positives, mean_score, pooled_score, tcpdbench_score
+from treeherder.perf.evaluate import (
+    InvalidSeriesFile,
+    load_series_file,
+    parse_series_file,
+    uses_annotators,
+)
+from treeherder.perf.scoring import (
+    count_true_positives,
+    mean_score,
+    pooled_score,
+    tcpdbench_score,
+)
 
 LABELLED = resources.files("treeherder") / "data" / "perf" / "labelled-series.json"
 

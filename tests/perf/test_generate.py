@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from treeherder.db import tables as t
-from treeherder.perf import store as perf_store
-from treeherder.perf.generate import generate_alerts, process_pending
-
 from tests.perf.helpers import REPO, T0
 from tests.perf.helpers import noisy as _noisy
 from tests.perf.helpers import store_series as _store_series
+from treeherder.db import tables as t
+from treeherder.perf import store as perf_store
+from treeherder.perf.generate import generate_alerts, process_pending
 
 
 @pytest.fixture(autouse=True)

@@ -31,7 +31,7 @@ def artifact_server() -> Iterator[tuple[str, dict[str, bytes]]]:
     bodies: dict[str, bytes] = {}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        def do_GET(self) -> None:
             body = bodies.get(self.path)
             if body is None:
                 self.send_error(404)

@@ -3,7 +3,12 @@ import math
 
 import pytest
 
-from treeherder.perf.detect.ttest import RevisionDatum, detect_changes, welch_t, window_stats
+from treeherder.perf.detect.ttest import (
+    RevisionDatum,
+    detect_changes,
+    welch_t,
+    window_stats,
+)
 
 EXPECTED_CHANGES = {
     "runs1.json": [1365019665],

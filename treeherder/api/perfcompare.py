@@ -51,7 +51,7 @@ def _series(
             d.c.id, d.c.value, d.c.job_id, s.c.id.label("signature_id"), s.c.framework_id, s.c.suite, s.c.test,
             mp.c.platform, oc.c.options, s.c.extra_options, s.c.application, s.c.lower_is_better,
             s.c.measurement_unit, s.c.has_subtests, s.c.parent_signature_id,
-        )  # fmt: skip
+        )
         .join(s, s.c.id == d.c.signature_id)
         .join(r, r.c.id == d.c.repository_id)
         .join(oc, oc.c.id == s.c.option_collection_id)
@@ -140,12 +140,12 @@ def compare_results(request: Request, db: Database = Depends(get_db)) -> ORJSONR
             base_side = _series(
                 conn, base_repository, push_id=base_push.id,
                 parent_signature=_int(request, "base_parent_signature"), **common,
-            )  # fmt: skip
+            )
         else:
             base_side = _series(
                 conn, base_repository, since=new_push.push_timestamp - interval, until=new_push.push_timestamp,
                 parent_signature=_int(request, "base_parent_signature"), **common,
-            )  # fmt: skip
+            )
     rows = []
     for key in sorted(set(base_side) | set(new_side), key=lambda k: tuple(str(part) for part in k)):
         base, new = base_side.get(key), new_side.get(key)

@@ -100,7 +100,7 @@ def _signature_select() -> Select:
             s.c.id, s.c.signature_hash, s.c.framework_id, oc.c.option_collection_hash, mp.c.platform, s.c.suite,
             s.c.test, s.c.lower_is_better, s.c.has_subtests, parent.c.signature_hash.label("parent_hash"), s.c.tags,
             s.c.extra_options, s.c.measurement_unit, s.c.application, s.c.should_alert,
-        )  # fmt: skip
+        )
         .join(oc, oc.c.id == s.c.option_collection_id)
         .join(mp, mp.c.id == s.c.platform_id)
         .outerjoin(parent, parent.c.id == s.c.parent_signature_id)
@@ -213,7 +213,7 @@ def list_data(request: Request, project: ProjectRef = Depends(get_project), db: 
     d, s, p = t.performance_datum, t.performance_signature, t.push
     query = (
         select(d.c.id, d.c.signature_id, d.c.job_id, d.c.push_id, p.c.revision, d.c.push_timestamp, d.c.value,
-               s.c.signature_hash)  # fmt: skip
+               s.c.signature_hash)
         .join(s, s.c.id == d.c.signature_id)
         .join(p, p.c.id == d.c.push_id)
         .where(d.c.repository_id == project.id)
@@ -325,11 +325,11 @@ def performance_summary(request: Request, db: Database = Depends(get_db)) -> ORJ
     if not revision and interval_raw is None and not (startday and endday):
         raise APIError(400, {"non_field_errors": ["Required: revision, startday and endday or interval."]})
     flags = {name: params.get(name, "").lower() in ("1", "true") for name in
-             ("no_subtests", "all_data", "replicates", "no_retriggers")}  # fmt: skip
+             ("no_subtests", "all_data", "replicates", "no_retriggers")}
     frameworks = _ints(request, "framework", "Framework id(s) must be specified as integers")
     d, s, p, r, oc, mp = (
         t.performance_datum, t.performance_signature, t.push, t.repository, t.option_collection, t.machine_platform,
-    )  # fmt: skip
+    )
     with db.read() as conn:
         repo = conn.execute(select(r.c.id).where(r.c.name == repository)).first()
         if repo is None:
@@ -341,7 +341,7 @@ def performance_summary(request: Request, db: Database = Depends(get_db)) -> ORJ
                 s.c.framework_id, s.c.signature_hash, mp.c.platform, s.c.test, s.c.suite, s.c.lower_is_better,
                 s.c.has_subtests, s.c.tags, s.c.extra_options, oc.c.options, parent.c.signature_hash.label("parent_hash"),
                 s.c.measurement_unit, s.c.application, s.c.should_alert, s.c.alert_change_type, s.c.alert_threshold,
-            )  # fmt: skip
+            )
             .join(s, s.c.id == d.c.signature_id)
             .join(p, p.c.id == d.c.push_id)
             .join(oc, oc.c.id == s.c.option_collection_id)
@@ -427,6 +427,6 @@ def performance_summary(request: Request, db: Database = Depends(get_db)) -> ORJ
         if flags["all_data"]:
             entry["data"].append(
                 {"job_id": row.job_id, "id": row.id, "value": round(row.value, 2), "push_timestamp": row.push_timestamp,
-                 "push_id": row.push_id, "revision": row.revision}  # fmt: skip
+                 "push_id": row.push_id, "revision": row.revision}
             )
     return ORJSONResponse(list(series.values()))

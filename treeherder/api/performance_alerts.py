@@ -53,7 +53,7 @@ def _alerts_for(conn: Connection, where) -> list[Any]:
             s.c.suite_public_name, s.c.test_public_name, u.c.username.label("classifier"),
             u.c.email.label("classifier_email"), summary.c.push_id.label("summary_push_id"),
             summary.c.prev_push_id.label("summary_prev_push_id"),
-        )  # fmt: skip
+        )
         .join(s, s.c.id == a.c.series_signature_id)
         .join(oc, oc.c.id == s.c.option_collection_id)
         .join(mp, mp.c.id == s.c.platform_id)
@@ -150,7 +150,7 @@ def _summary_select():
             prev.c.revision.label("prev_push_revision"), original.c.revision.label("original_revision"),
             original_prev.c.revision.label("original_prev_push_revision"), u.c.username.label("assignee_username"),
             u.c.email.label("assignee_email"),
-        )  # fmt: skip
+        )
         .join(r, r.c.id == s.c.repository_id)
         .join(push, push.c.id == s.c.push_id)
         .join(prev, prev.c.id == s.c.prev_push_id)
@@ -233,10 +233,10 @@ def _page_url(request: Request, **changes: Any) -> str:
 def list_alert_summaries(request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     s, a, sig, mp, push = (
         t.performance_alert_summary, t.performance_alert, t.performance_signature, t.machine_platform, t.push,
-    )  # fmt: skip
+    )
     query = _summary_select()
     for name, column in (("id", s.c.id), ("status", s.c.status), ("framework", s.c.framework_id),
-                         ("repository", s.c.repository_id)):  # fmt: skip
+                         ("repository", s.c.repository_id)):
         value = _int_param(request, name)
         if value is not None:
             query = query.where(column == value)

@@ -11,14 +11,18 @@ import json
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
 import fastjsonschema
 import jsonschema
 
-from treeherder.perf.signature import signature_hash, subtest_properties, summary_properties
+from treeherder.perf.signature import (
+    signature_hash,
+    subtest_properties,
+    summary_properties,
+)
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +174,16 @@ class PerformanceRows:
     summary_hashes: set[str] = field(default_factory=set)
 
 
+@lru_cache(maxsize=65536)
+def _series_hash(
+    suite: str, test: str | None, option_hash: str, platform: str, extra_options: tuple[str, ...], parent: str | None
+) -> str:
+    """Signature hash of one series, memoised: the same series recur in every job of a platform."""
+    if test is None:
+        return signature_hash(summary_properties(suite, option_hash, platform, extra_options))
+    return signature_hash(subtest_properties(suite, test, option_hash, platform, extra_options, parent))
+
+
 def _space_joined(items: Any) -> str:
     return " ".join(sorted(items or ()))
 
@@ -213,7 +227,7 @@ def build_performance_rows(obj: Mapping[str, Any], context: JobContext) -> Perfo
         )
 
     for suite in obj["suites"]:
-        extra_options = suite.get("extraOptions")
+        extra_options = tuple(suite.get("extraOptions") or ())
         common = dict(
             repository=context.repository,
             framework=framework,
@@ -230,8 +244,8 @@ def build_performance_rows(obj: Mapping[str, Any], context: JobContext) -> Perfo
         )
         summary_hash = None
         if suite.get("value") is not None:
-            summary_hash = signature_hash(
-                summary_properties(suite["name"], context.option_collection_hash, context.machine_platform, extra_options)
+            summary_hash = _series_hash(
+                suite["name"], None, context.option_collection_hash, context.machine_platform, extra_options, None
             )
             rows.summary_hashes.add(summary_hash)
             add(
@@ -256,15 +270,13 @@ def build_performance_rows(obj: Mapping[str, Any], context: JobContext) -> Perfo
                 suite.get("replicates"),
             )
         for subtest in suite["subtests"]:
-            subtest_hash = signature_hash(
-                subtest_properties(
-                    suite["name"],
-                    subtest["name"],
-                    context.option_collection_hash,
-                    context.machine_platform,
-                    extra_options,
-                    summary_hash,
-                )
+            subtest_hash = _series_hash(
+                suite["name"],
+                subtest["name"],
+                context.option_collection_hash,
+                context.machine_platform,
+                extra_options,
+                summary_hash,
             )
             add(
                 SignatureRow(

@@ -68,7 +68,7 @@ def _stored_jobs(conn: Connection, repository: str, job_ids: Sequence[int]) -> d
             select(
                 j.c.id, j.c.tier, j.c.push_id, p.c.push_timestamp, oc.c.option_collection_hash, mp.c.platform,
                 j.c.machine_platform_id, j.c.option_collection_id,
-            )  # fmt: skip
+            )
             .join(p, p.c.id == j.c.push_id)
             .join(oc, oc.c.id == j.c.option_collection_id)
             .join(mp, mp.c.id == j.c.machine_platform_id)
@@ -93,7 +93,7 @@ _DESCRIPTIVE = (
     "tags", "measurement_unit", "suite_public_name", "test_public_name", "should_alert", "monitor",
     "alert_notify_emails", "alert_change_type", "alert_threshold", "alert_severity", "min_back_window",
     "max_back_window", "fore_window", "parent_signature_id",
-)  # fmt: skip
+)
 
 
 def _signature_values(
@@ -195,31 +195,31 @@ def store_performance_objects(
     if not built:
         return set()
 
-    def values_for(rows: PerformanceRows, framework_id: int, job: _StoredJob, parents: dict[tuple, int] | None):
-        out = []
+    # Many jobs of a batch report the same series: describe each signature once, from its newest datum.
+    newest: dict[tuple, tuple[SignatureRow, int, _StoredJob]] = {}
+    for rows, framework_id, job in built:
         for row in rows.signatures:
+            key = (framework_id, row.application, row.signature_hash)
+            held = newest.get(key)
+            if held is None or row.last_updated >= held[0].last_updated:
+                newest[key] = (row, framework_id, job)
+
+    def values_for(parents: dict[tuple, int] | None) -> list[dict[str, Any]]:
+        out = []
+        for row, framework_id, job in newest.values():
             if (row.parent_signature_hash is None) != (parents is None):
                 continue
             parent_id = None
             if parents is not None:
                 parent_id = parents[(repository_id, framework_id, row.application, row.parent_signature_hash)]
             out.append(
-                _signature_values(
-                    row,
-                    repository_id,
-                    framework_id,
-                    job.platform_id,
-                    job.option_collection_id,
-                    parent_id,
-                )
+                _signature_values(row, repository_id, framework_id, job.platform_id, job.option_collection_id, parent_id)
             )
         return out
 
     # Parents (summaries and lone subtests) first, so subtests can point at their summary's id.
-    signature_ids = _upsert_signatures(conn, [v for r, f, c in built for v in values_for(r, f, c, None)])
-    signature_ids.update(
-        _upsert_signatures(conn, [v for r, f, c in built for v in values_for(r, f, c, signature_ids)])
-    )
+    signature_ids = _upsert_signatures(conn, values_for(None))
+    signature_ids.update(_upsert_signatures(conn, values_for(signature_ids)))
 
     datum_rows = []
     replicates: dict[tuple, list[float]] = {}

@@ -16,6 +16,7 @@ import json
 import random
 import sys
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ def _segments(rng: random.Random, length: int, count: int, min_gap: int = 25) ->
     """``count`` sorted change indexes at least ``min_gap`` apart and from both ends."""
     while True:
         points = sorted(rng.randrange(min_gap, length - min_gap) for _ in range(count))
-        if all(b - a >= min_gap for a, b in zip(points, points[1:])):
+        if all(b - a >= min_gap for a, b in pairwise(points)):
             return points
 
 

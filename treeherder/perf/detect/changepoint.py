@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -159,7 +160,7 @@ def _e_divisive_segment(
     changes: list[int] = []
     while True:
         best: tuple[float, int, int, int] | None = None  # (statistic, split, lo, hi)
-        for lo, hi in zip(boundaries, boundaries[1:]):
+        for lo, hi in pairwise(boundaries):
             if hi - lo < 2 * min_size:
                 continue
             split, statistic = _energy_statistic(x[lo:hi], min_size)
