@@ -226,12 +226,14 @@ class EmbeddedWorker:
 
     def sweep(self) -> int:
         """Queue the pending work recorded in the database; return how many items were new."""
+        given_up = set(self._given_up)  # a snapshot: worker threads add to it meanwhile
+        given_up_logs = {item.target_id for item in given_up if item.kind != ALERTS}
         logs = handlers.pending_logs(self.db, SWEEP_BATCH)
         added = self.submit_logs(
-            (p.job_log_id, p.log_name, p.job_result) for p in logs if p.job_log_id not in self._given_up_logs
+            (p.job_log_id, p.log_name, p.job_result) for p in logs if p.job_log_id not in given_up_logs
         )
         signatures = handlers.pending_alert_signatures(self.db, SWEEP_BATCH)
-        added += self.submit_alerts(s for s in signatures if WorkItem(ALERTS, s) not in self._given_up)
+        added += self.submit_alerts(s for s in signatures if WorkItem(ALERTS, s) not in given_up)
         if added:
             log.info("sweep found %d pending background work items", added)
         return added
@@ -257,10 +259,6 @@ class EmbeddedWorker:
                 self._failed(item, priority, attempt, exc)
             else:
                 self.queue.finish(item)
-
-    @property
-    def _given_up_logs(self) -> set[int]:
-        return {item.target_id for item in self._given_up if item.kind != ALERTS}
 
     def _run(self, item: WorkItem) -> None:
         if item.kind == LOG:
