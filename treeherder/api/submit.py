@@ -34,8 +34,11 @@ PUSHES_STORED = {"message": "Push successfully updated"}
 JSON_MEDIA_TYPES = frozenset({"application/json"})
 
 
-def require_hawk_client(request: Request) -> str:
-    """The Hawk client id the middleware verified, or 403 (anonymous writes are refused, as upstream)."""
+async def require_hawk_client(request: Request) -> str:
+    """The Hawk client id the middleware verified, or 403 (anonymous writes are refused, as upstream).
+
+    Async only so that FastAPI runs it inline rather than in a worker thread.
+    """
     client_id = getattr(request.state, "hawk_client_id", None)
     if client_id is None:
         raise detail(403, "Authentication credentials were not provided.")
