@@ -200,3 +200,11 @@ def test_forwarded_port_is_part_of_the_signed_url(client, credential, push_revis
         headers={"X-Forwarded-Host": "treeherder.example.org", "X-Forwarded-Proto": "https", "X-Forwarded-Port": "8443"},
     )
     assert signed.response.status_code == 200, signed.response.text
+
+
+def test_secrets_never_reach_the_logs(client, database, credential, push_revision, caplog):
+    caplog.set_level("DEBUG")
+    assert send(client, credential, "POST", JOBS, [factories.job(push_revision)]).response.status_code == 200
+    assert send(client, credential, "POST", JOBS, [], secret="wrong-secret").response.status_code == 403
+    assert caplog.records, "expected the request to be logged at DEBUG"
+    assert not [r for r in caplog.records if credential.secret in r.getMessage()]
