@@ -232,10 +232,12 @@ def test_new_jobs_and_state_changes_appear_without_reload(page, ui_server):
     page.locator(f'.jb.r-testfailed[data-id="{pending.id}"]').wait_for(timeout=10_000)
 
     # A new push goes on top, with its jobs.
+    with ui_server.db.read() as conn:
+        newest = conn.execute(select(t.push.c.push_timestamp).where(t.push.c.id == push_id)).scalar_one()
     newer = {
         "revision": "8" * 40,
         "author": "new@example.org",
-        "push_timestamp": 1_764_300_000,
+        "push_timestamp": newest + 600,
         "revisions": [{"revision": "8" * 40, "author": "New <new@example.org>", "comment": "Bug 2 - a push made while watching"}],
     }
     new_push_id = ui_server.ingestor.store_pushes(REPO, parse_push_collection([newer]))["8" * 40]
