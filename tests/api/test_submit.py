@@ -158,6 +158,20 @@ def test_empty_result_of_an_unfinished_job_means_unknown(post, database, push):
     assert stored_job(database, "no-result")["result"] == "unknown"
 
 
+def test_a_retry_guid_takes_over_its_root_job(post, database, push):
+    rev = push["revision"]
+    assert post(JOBS, [factories.job(rev, guid="root", state="running")]).status_code == 200
+    assert post(JOBS, [factories.job(rev, guid="root_1", state="completed", result="retry")]).status_code == 200
+    assert job_count(database) == 1
+    assert stored_job(database, "root") is None
+    assert stored_job(database, "root_1")["result"] == "retry"
+
+
+def test_json_with_a_charset_is_accepted(post, push):
+    body = orjson.dumps([factories.job(push["revision"])])
+    assert post(JOBS, body=body, content_type="application/json; charset=utf-8").status_code == 200
+
+
 def test_reposting_a_collection_is_idempotent(post, database, push):
     items = [factories.job(push["revision"], guid=f"same-{i}") for i in range(5)]
     for _ in range(3):
