@@ -58,6 +58,13 @@ SETTINGS: tuple[Setting, ...] = (
         "exchange/taskcluster-github/v1/push.#,exchange/taskcluster-github/v1/pull-request.#,exchange/hgpushes/v1.#",
         "Comma-separated bindings for push messages (GitHub pushes and pull requests, hg pushes).",
     ),
+    Setting(
+        "TASKCLUSTER_ROOT_URL",
+        "https://firefox-ci-tc.services.mozilla.com",
+        "Taskcluster deployment whose task definitions `pulse-listen` fetches for task sources given as bindings.",
+    ),
+    Setting("PROJECTS_TO_INGEST", "", "Comma-separated repositories `pulse-listen` stores; empty: all of them."),
+    Setting("GITHUB_TOKEN", "", "Token for GitHub's API (commits of GitHub pushes); sent to api.github.com only."),
     Setting("SITE_URL", "http://127.0.0.1:8000", "Public URL of this server (used in links and for Hawk behind a proxy)."),
     Setting("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
     Setting(
