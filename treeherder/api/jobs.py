@@ -125,6 +125,7 @@ def list_project_jobs(project: ProjectName, request: Request, db: Database = Dep
 
 def _job_row(conn: Connection, repo: ProjectRef, job_id: int):
     stmt = jobquery.project_jobs_select().where(t.job.c.id == job_id, t.job.c.repository_id == repo.id)
+    jobquery.plan_in_written_order(conn)
     return conn.execute(stmt).first()
 
 
