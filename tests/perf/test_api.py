@@ -189,3 +189,9 @@ def test_performance_summary(client, stored):
     assert bad.json() == {"non_field_errors": ["Required: revision, startday and endday or interval."]}
     unknown = client.get(url, params={"repository": "foo", "interval": 86400})
     assert unknown.json() == {"repository": ["foo does not exist."]}
+
+
+def test_issue_trackers_and_tags(client):
+    trackers = client.get("/api/performance/issue-tracker/").json()
+    assert trackers[0] == {"id": 1, "text": "Bugzilla", "task_base_url": "https://bugzilla.mozilla.org/show_bug.cgi?id="}
+    assert client.get("/api/performance/tag/").json() == []

@@ -430,3 +430,21 @@ def performance_summary(request: Request, db: Database = Depends(get_db)) -> ORJ
                  "push_id": row.push_id, "revision": row.revision}
             )
     return ORJSONResponse(list(series.values()))
+
+
+@router.get("/api/performance/issue-tracker/", summary="Issue trackers alert summaries can link to")
+def list_issue_trackers(db: Database = Depends(get_db)) -> ORJSONResponse:
+    it = t.issue_tracker
+    with db.read() as conn:
+        rows = conn.execute(select(it.c.id, it.c.name, it.c.task_base_url).order_by(it.c.id)).all()
+    return ORJSONResponse([{"id": i, "text": name, "task_base_url": url} for i, name, url in rows])
+
+
+@router.get("/api/performance/tag/", summary="Performance tags in use on alert summaries")
+def list_performance_tags(db: Database = Depends(get_db)) -> ORJSONResponse:
+    # Tags are stored space-separated on each summary; the list is the distinct words, numbered by name.
+    s = t.performance_alert_summary
+    with db.read() as conn:
+        texts = conn.execute(select(s.c.performance_tags).where(s.c.performance_tags != "").distinct()).scalars().all()
+    names = sorted({word for text in texts for word in text.split()})
+    return ORJSONResponse([{"id": i, "name": name} for i, name in enumerate(names, start=1)])
