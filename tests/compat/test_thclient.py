@@ -1,4 +1,5 @@
-"""The unmodified treeherder-client 5.0.0 from PyPI, in its own virtual environment, against this server on loopback.
+"""The unmodified treeherder-client 5.0.0 and 4.0.0 from PyPI, each in its own virtual environment, against this
+server on loopback.
 
 The client pages `get_jobs` through `offset`/`count` in steps of 2,000 and stops at the first short page; when the
 total asked for is a multiple of 2,000 its last request carries `count=0`, which must answer an empty page.
@@ -18,25 +19,32 @@ from tests import factories
 from tests.conftest import TEST_REPOSITORY
 from treeherder.ingest.parse import parse_job_collection, parse_push_collection
 
-CLIENT_REQUIREMENT = "treeherder-client==5.0.0"
 JOBS_IN_PUSH = 4500
 
 
 @pytest.fixture(scope="session")
-def thclient5_python(tmp_path_factory) -> Path:
-    """A Python with treeherder-client 5.0.0 (and its requests) installed from the package index."""
-    where = tmp_path_factory.mktemp("thclient5-venv")
-    venv.EnvBuilder(with_pip=True).create(where)
-    python = where / "bin" / "python"
-    done = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", CLIENT_REQUIREMENT],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"could not install {CLIENT_REQUIREMENT}:\n{done.stderr[-2000:]}")
-    return python
+def client_python(tmp_path_factory):
+    """client_python("5.0.0") -> a Python with that treeherder-client (and its dependencies) from the package index."""
+    made: dict[str, Path] = {}
+
+    def _python(version: str) -> Path:
+        if version not in made:
+            where = tmp_path_factory.mktemp(f"thclient-{version}-venv")
+            venv.EnvBuilder(with_pip=True).create(where)
+            python = where / "bin" / "python"
+            requirement = f"treeherder-client=={version}"
+            done = subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", requirement],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            if done.returncode != 0:
+                pytest.fail(f"could not install {requirement}:\n{done.stderr[-2000:]}")
+            made[version] = python
+        return made[version]
+
+    return _python
 
 
 SCRIPT = textwrap.dedent(
@@ -53,6 +61,8 @@ SCRIPT = textwrap.dedent(
     jobs_4000 = client.get_jobs(project, count=4000)
     jobs_small = client.get_jobs(project, count=5, result="testfailed")
     pushes = client.get_pushes(project)
+    # 4.0.0 still has the deprecated resultset getter (the PyPI build forwards only the project).
+    resultsets = client.get_resultsets(project) if hasattr(client, "get_resultsets") else pushes
     one_push = client.get_pushes(project, revision=pushes[0]["revision"])
     repositories = client.get_repositories()
     print(json.dumps({
@@ -65,6 +75,7 @@ SCRIPT = textwrap.dedent(
         "job_keys": sorted(jobs_all[0]),
         "pushes": [[p["id"], p["revision"], p["revision_count"]] for p in pushes],
         "one_push": [p["revision"] for p in one_push],
+        "resultsets": [p["revision"] for p in resultsets],
         "repositories": [r["name"] for r in repositories],
         "option_collection_hash": client.get_option_collection_hash(),
         "failure_classifications": client.get_failure_classifications(),
@@ -76,7 +87,8 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_thclient_5_reads_pushes_jobs_and_repositories(thclient5_python, live_server, ingestor):
+@pytest.mark.parametrize("version", ["5.0.0", "4.0.0"])
+def test_thclient_reads_pushes_jobs_and_repositories(version, client_python, live_server, ingestor):
     pushes = [factories.push(commits=3), factories.push()]
     ingestor.store_pushes(TEST_REPOSITORY, parse_push_collection(pushes))
     info = {"name": "Job Info", "type": "json", "blob": {"job_details": [{"title": "CPU usage", "value": "87%"}]}}
@@ -91,7 +103,7 @@ def test_thclient_5_reads_pushes_jobs_and_repositories(thclient5_python, live_se
     assert len(all_ids) == JOBS_IN_PUSH
 
     done = subprocess.run(
-        [str(thclient5_python), "-c", SCRIPT, live_server.url, TEST_REPOSITORY, jobs[1]["job"]["job_guid"]],
+        [str(client_python(version)), "-c", SCRIPT, live_server.url, TEST_REPOSITORY, jobs[1]["job"]["job_guid"]],
         capture_output=True,
         text=True,
         timeout=300,
@@ -99,8 +111,8 @@ def test_thclient_5_reads_pushes_jobs_and_repositories(thclient5_python, live_se
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout)
 
-    assert seen["version"] == "5.0.0"
-    assert seen["user_agent"] == "treeherder-pyclient/5.0.0"  # served, while plain `requests` is refused
+    assert seen["version"] == version
+    assert seen["user_agent"] == f"treeherder-pyclient/{version}"  # served, while plain `requests` is refused
     assert seen["plain_requests_status"] == 403
     assert seen["jobs_all"] == all_ids
     assert seen["jobs_4500"] == all_ids
@@ -110,6 +122,7 @@ def test_thclient_5_reads_pushes_jobs_and_repositories(thclient5_python, live_se
     assert [p[1] for p in seen["pushes"]] == [pushes[1]["revision"], pushes[0]["revision"]]
     assert [p[2] for p in seen["pushes"]] == [1, 3]
     assert seen["one_push"] == [pushes[1]["revision"]]
+    assert seen["resultsets"] == [p[1] for p in seen["pushes"]]
     assert "mozilla-central" in seen["repositories"] and "autoland" in seen["repositories"]
     assert seen["option_collection_hash"] == {"102210fe594ee9b33d82058545b1ed14f4c8206e": [{"name": "opt"}]}
     assert {"id": 1, "name": "not classified"} in seen["failure_classifications"]
