@@ -158,6 +158,19 @@ def test_keyboard_moves_between_unclassified_failures_and_opens_the_log(page, ui
     assert page.eval_on_selector(".jb.selected", "e => Number(e.dataset.id)") == unclassified[1]
     page.keyboard.press("k")
     assert page.eval_on_selector(".jb.selected", "e => Number(e.dataset.id)") == unclassified[0]
+    # Escape closes the details; k from nothing wraps to the last failure, far down the page, and scrolls it into
+    # sight: below the top bar, above the details panel.
+    page.keyboard.press("Escape")
+    assert page.locator("#details").is_hidden() and page.locator(".jb.selected").count() == 0
+    page.keyboard.press("k")
+    assert page.eval_on_selector(".jb.selected", "e => Number(e.dataset.id)") == unclassified[-1]
+    assert page.evaluate("() => window.scrollY") > 500
+    top, bottom, panel, bar = page.evaluate(
+        "() => { const r = document.querySelector('.jb.selected').getBoundingClientRect();"
+        " return [r.top, r.bottom, document.getElementById('details').getBoundingClientRect().top,"
+        " document.querySelector('.topbar').getBoundingClientRect().bottom]; }"
+    )
+    assert bar <= top and bottom <= panel
     page.click(f'.jb[data-id="{failed_job["id"]}"]')
     page.keyboard.press("l")
     page.wait_for_url(re.compile(r"/logviewer\?"))

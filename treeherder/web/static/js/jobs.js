@@ -375,13 +375,21 @@ function selectJob(jobId, { scroll = false } = {}) {
     return;
   }
   const button = document.querySelector(`.jb[data-id="${jobId}"]`);
-  if (button) {
-    button.classList.add('selected');
-    if (scroll) button.scrollIntoView({ block: 'center', inline: 'nearest' });
-  }
+  if (button) button.classList.add('selected');
   params.set('job', jobId);
   replaceParams(params);
   showJobDetails(state.repo, jobId, state.repository, { onClose: () => selectJob(null) });
+  if (button && scroll) keepInView(button);
+}
+
+/** Scroll so that `element` sits in the part of the window not covered by the top bar and the details panel. */
+function keepInView(element) {
+  const top = document.querySelector('.topbar').getBoundingClientRect().bottom;
+  const panel = document.getElementById('details');
+  const bottom = panel.hidden ? window.innerHeight : panel.getBoundingClientRect().top;
+  const rect = element.getBoundingClientRect();
+  if (rect.top >= top + 4 && rect.bottom <= bottom - 4) return;
+  window.scrollBy({ top: rect.top - (top + (bottom - top) / 3) });
 }
 
 /** Select the next (+1) or previous (-1) unclassified failure on the page, wrapping around. */
