@@ -51,7 +51,9 @@ def test_openapi_matches_snapshot(schema_app):
     if current != stored:
         added = sorted(set(current["paths"]) - set(stored["paths"]))
         removed = sorted(set(stored["paths"]) - set(current["paths"]))
-        changed = sorted(p for p in set(current["paths"]) & set(stored["paths"]) if current["paths"][p] != stored["paths"][p])
+        changed = sorted(
+            p for p in set(current["paths"]) & set(stored["paths"]) if current["paths"][p] != stored["paths"][p]
+        )
         pytest.fail(f"{UPDATE_HINT}\nadded paths: {added}\nremoved paths: {removed}\nchanged paths: {changed}")
 
 

@@ -31,8 +31,13 @@ def test_bug_suggestions(client, store, database):
         jobs=[
             factories.job(earlier["revision"], guid="old", artifacts=[_error_summary((5, FAIL_LINE))]),
             factories.job(
-                current["revision"], guid="new",
-                artifacts=[_error_summary((101, "12:01:02     INFO - " + FAIL_LINE), (150, "Return code: 1"), (160, CRASH_LINE))],
+                current["revision"],
+                guid="new",
+                artifacts=[
+                    _error_summary(
+                        (101, "12:01:02     INFO - " + FAIL_LINE), (150, "Return code: 1"), (160, CRASH_LINE)
+                    )
+                ],
             ),  # fmt: skip
         ],
     )
@@ -40,14 +45,38 @@ def test_bug_suggestions(client, store, database):
         conn.execute(
             t.bugscache.insert(),
             [
-                {"bugzilla_id": 1001, "status": "NEW", "resolution": "", "keywords": "intermittent-failure",
-                 "summary": "Intermittent dom/tests/test_a.html | assertion count is more than expected", "modified": datetime(2025, 1, 1)},
-                {"bugzilla_id": 1002, "status": "RESOLVED", "resolution": "FIXED",
-                 "keywords": "", "summary": "dom/tests/TEST_A.html crashes sometimes", "modified": datetime(2025, 1, 1)},
-                {"bugzilla_id": 1003, "status": "NEW", "resolution": "", "keywords": "", "summary": "mytest_a.html is unrelated",
-                 "modified": datetime(2025, 1, 1)},
-                {"bugzilla_id": 1004, "status": "NEW", "resolution": "", "keywords": "", "summary": "Crash in [@ mozilla::SomeCrashFn]",
-                 "modified": datetime(2025, 1, 1)},
+                {
+                    "bugzilla_id": 1001,
+                    "status": "NEW",
+                    "resolution": "",
+                    "keywords": "intermittent-failure",
+                    "summary": "Intermittent dom/tests/test_a.html | assertion count is more than expected",
+                    "modified": datetime(2025, 1, 1),
+                },
+                {
+                    "bugzilla_id": 1002,
+                    "status": "RESOLVED",
+                    "resolution": "FIXED",
+                    "keywords": "",
+                    "summary": "dom/tests/TEST_A.html crashes sometimes",
+                    "modified": datetime(2025, 1, 1),
+                },
+                {
+                    "bugzilla_id": 1003,
+                    "status": "NEW",
+                    "resolution": "",
+                    "keywords": "",
+                    "summary": "mytest_a.html is unrelated",
+                    "modified": datetime(2025, 1, 1),
+                },
+                {
+                    "bugzilla_id": 1004,
+                    "status": "NEW",
+                    "resolution": "",
+                    "keywords": "",
+                    "summary": "Crash in [@ mozilla::SomeCrashFn]",
+                    "modified": datetime(2025, 1, 1),
+                },
             ],  # fmt: skip
         )
     body = client.get(f"/api/project/mozilla-central/jobs/{job_ids['new']}/bug_suggestions/").json()
@@ -93,7 +122,11 @@ def unhealthy_push(store, database):
     now = datetime(2025, 2, 27, 12)
     with database.write() as conn:
         # the lint failure has a note and test-b a linked bug: both are classified
-        conn.execute(t.job_note.insert().values(job_id=job_ids["lint-bad"], failure_classification_id=4, who="s@x.org", text="", created=now))
+        conn.execute(
+            t.job_note.insert().values(
+                job_id=job_ids["lint-bad"], failure_classification_id=4, who="s@x.org", text="", created=now
+            )
+        )
         conn.execute(t.bug_job_map.insert().values(job_id=job_ids["test-b"], bug_id=77, who="s@x.org", created=now))
         conn.execute(
             t.failure_line.insert(),
@@ -108,7 +141,9 @@ def unhealthy_push(store, database):
 
 def test_health_summary(client, unhealthy_push):
     rev = unhealthy_push["push"]["revision"]
-    (item,) = client.get(f"{PUSH_URL}health_summary/", params={"revision": rev, "with_in_progress_tests": "true"}).json()
+    (item,) = client.get(
+        f"{PUSH_URL}health_summary/", params={"revision": rev, "with_in_progress_tests": "true"}
+    ).json()
     assert item == {
         "revision": rev,
         "repository": "mozilla-central",
@@ -128,7 +163,8 @@ def test_health_summary(client, unhealthy_push):
         },
     }
     by_author = client.get(
-        f"{PUSH_URL}health_summary/", params={"author": unhealthy_push["push"]["author"], "count": 5, "with_history": "1"}
+        f"{PUSH_URL}health_summary/",
+        params={"author": unhealthy_push["push"]["author"], "count": 5, "with_history": "1"},
     ).json()
     assert [entry["revision"] for entry in by_author] == [rev]
     assert by_author[0]["history"][0]["revision"] == rev
@@ -148,7 +184,9 @@ def test_push_health(client, unhealthy_push):
         ("dom/tests/test_one.html", [jobs["test-a"]], 2),
         ("dom/tests/test_two.html", [jobs["test-a"]], 2),
     ]
-    assert [(f["testName"], f["action"]) for f in tests["details"]["knownIssues"]] == [("test-linux64/opt-xpcshell-2", "job")]
+    assert [(f["testName"], f["action"]) for f in tests["details"]["knownIssues"]] == [
+        ("test-linux64/opt-xpcshell-2", "job")
+    ]
     assert [job["id"] for job in body["metrics"]["builds"]["details"]] == [jobs["build-bad"]]
     assert body["metrics"]["linting"] == {"name": "Linting", "result": "pass", "details": []}
     assert sorted(body["jobs"]) == ["test-linux64/opt-mochitest-1", "test-linux64/opt-xpcshell-2"]
@@ -162,12 +200,19 @@ def test_push_health(client, unhealthy_push):
 
 def test_healthy_push(client, store):
     push = factories.push()
-    store(pushes=[push], jobs=[factories.job(push["revision"]), factories.job(push["revision"], name="build-win/opt", job_symbol="B")])
+    store(
+        pushes=[push],
+        jobs=[factories.job(push["revision"]), factories.job(push["revision"], name="build-win/opt", job_symbol="B")],
+    )
     body = client.get(f"{PUSH_URL}health/", params={"revision": push["revision"]}).json()
     assert body["result"] == "pass"
     assert body["metrics"]["linting"]["result"] == "none"
     assert body["metrics"]["builds"]["result"] == "pass"
-    assert body["metrics"]["tests"] == {"name": "Tests", "result": "pass", "details": {"needInvestigation": [], "knownIssues": []}}
+    assert body["metrics"]["tests"] == {
+        "name": "Tests",
+        "result": "pass",
+        "details": {"needInvestigation": [], "knownIssues": []},
+    }
 
 
 def test_decision_task(client, store):
@@ -198,14 +243,23 @@ def test_group_results(client, store, database):
     )  # fmt: skip
     with database.write() as conn:
         log_id = conn.execute(t.job_log.select().with_only_columns(t.job_log.c.id)).scalar_one()
-        ok, bad = conn.execute(
-            t.test_group.insert().returning(t.test_group.c.id),
-            [{"name": "dom/tests/mochitest.toml"}, {"name": "layout/base/tests/mochitest.toml"}],
-        ).scalars().all()
+        ok, bad = (
+            conn.execute(
+                t.test_group.insert().returning(t.test_group.c.id),
+                [{"name": "dom/tests/mochitest.toml"}, {"name": "layout/base/tests/mochitest.toml"}],
+            )
+            .scalars()
+            .all()
+        )
         conn.execute(
             t.group_status.insert(),
-            [{"job_log_id": log_id, "group_id": ok, "status": 1, "duration": 5}, {"job_log_id": log_id, "group_id": bad, "status": 2, "duration": None}],
+            [
+                {"job_log_id": log_id, "group_id": ok, "status": 1, "duration": 5},
+                {"job_log_id": log_id, "group_id": bad, "status": 2, "duration": None},
+            ],
         )
     body = client.get(f"{PUSH_URL}group_results/", params={"revision": push["revision"]}).json()
-    assert body == {"GGGGGGGGGGGGGGGGGGGGGG": {"dom/tests/mochitest.toml": True, "layout/base/tests/mochitest.toml": False}}
+    assert body == {
+        "GGGGGGGGGGGGGGGGGGGGGG": {"dom/tests/mochitest.toml": True, "layout/base/tests/mochitest.toml": False}
+    }
     assert client.get(f"{PUSH_URL}group_results/", params={"revision": "nope"}).status_code == 404

@@ -112,7 +112,9 @@ def test_filters(client, fixture_jobs, fixture_pushes, job_fixture):
     assert len(everything) == 122
     by_result = Counter(job["result"] for job in everything)
     assert by_result == Counter(line["job"]["result"] for line in job_fixture)
-    assert {j["id"] for j in _all(client, result="testfailed")} == {j["id"] for j in everything if j["result"] == "testfailed"}
+    assert {j["id"] for j in _all(client, result="testfailed")} == {
+        j["id"] for j in everything if j["result"] == "testfailed"
+    }
     push_id = fixture_pushes[job_fixture[0]["revision"]]
     expected_in_push = sum(1 for line in job_fixture if line["revision"] == job_fixture[0]["revision"])
     assert len(_all(client, push_id=push_id)) == expected_in_push
@@ -126,9 +128,13 @@ def test_filters(client, fixture_jobs, fixture_pushes, job_fixture):
     assert [j["job_guid"] for j in _all(client, job_guid__in=",".join(guids))] == guids
     assert [j["job_guid"] for j in _all(client, job_guid=guids[1])] == [guids[1]]
     platform = everything[0]["platform"]
-    assert {j["id"] for j in _all(client, platform=platform)} == {j["id"] for j in everything if j["platform"] == platform}
+    assert {j["id"] for j in _all(client, platform=platform)} == {
+        j["id"] for j in everything if j["platform"] == platform
+    }
     name = everything[0]["job_type_name"]
-    assert {j["id"] for j in _all(client, job_type_name=name)} == {j["id"] for j in everything if j["job_type_name"] == name}
+    assert {j["id"] for j in _all(client, job_type_name=name)} == {
+        j["id"] for j in everything if j["job_type_name"] == name
+    }
     symbol = everything[0]["job_group_symbol"]
     assert {j["id"] for j in _all(client, job_group_symbol=symbol)} == {
         j["id"] for j in everything if j["job_group_symbol"] == symbol
@@ -151,20 +157,28 @@ def test_filters(client, fixture_jobs, fixture_pushes, job_fixture):
     from datetime import UTC, datetime
 
     iso = datetime.fromtimestamp(end, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    assert {j["id"] for j in _all(client, end_time__gte=iso)} == {j["id"] for j in everything if j["end_timestamp"] >= end}
+    assert {j["id"] for j in _all(client, end_time__gte=iso)} == {
+        j["id"] for j in everything if j["end_timestamp"] >= end
+    }
     assert {j["id"] for j in _all(client, end_time__lt=iso + "+00:00")} == {
         j["id"] for j in everything if j["end_timestamp"] < end
     }
 
 
 def test_last_modified_filter(client, store, database):
-    (push_ids, job_ids) = store(pushes=[push := factories.push()], jobs=[factories.job(push["revision"]) for _ in range(3)])
+    (push_ids, job_ids) = store(
+        pushes=[push := factories.push()], jobs=[factories.job(push["revision"]) for _ in range(3)]
+    )
     ids = sorted(job_ids.values())
     with database.write() as conn:
         from datetime import datetime
 
         for n, job_id in enumerate(ids):
-            conn.execute(t.job.update().where(t.job.c.id == job_id).values(last_modified=datetime(2025, 1, 1 + n, 12, 0, 0, 500 * n)))
+            conn.execute(
+                t.job.update()
+                .where(t.job.c.id == job_id)
+                .values(last_modified=datetime(2025, 1, 1 + n, 12, 0, 0, 500 * n))
+            )
     assert [j["id"] for j in _all(client, last_modified__gt="2025-01-01T12:00:00")] == ids[1:]
     assert [j["id"] for j in _all(client, last_modified__lte="2025-01-02 12:00:01")] == ids[:2]
     # Python's isoformat(): a 6-digit fraction only when there are microseconds, in both list modes and endpoints
@@ -172,7 +186,9 @@ def test_last_modified_filter(client, store, database):
         "2025-01-01T12:00:00", "2025-01-02T12:00:00.000500", "2025-01-03T12:00:00.001000",
     ]  # fmt: skip
     listed = client.get(URL, params={"return_type": "list"}).json()
-    assert [row[listed["job_property_names"].index("last_modified")] for row in listed["results"]][1] == "2025-01-02T12:00:00.000500"
+    assert [row[listed["job_property_names"].index("last_modified")] for row in listed["results"]][
+        1
+    ] == "2025-01-02T12:00:00.000500"
     assert client.get("/api/jobs/").json()["results"][1][6] == "2025-01-02T12:00:00.000500"
     assert client.get(f"{URL}{ids[1]}/").json()["last_modified"] == "2025-01-02T12:00:00.000500"
     bad = client.get(URL, params={"last_modified__gt": "foo"})
@@ -199,10 +215,21 @@ def test_job_detail(client, store):
         pushes=[push := factories.push()],
         jobs=[
             _tc_job(
-                push["revision"], "XVK8G39_T0qaHgtsHB4_QA", 1, guid="guid-a",
+                push["revision"],
+                "XVK8G39_T0qaHgtsHB4_QA",
+                1,
+                guid="guid-a",
                 log_references=[
-                    {"name": "live_backing_log", "url": "https://example.org/a/live_backing.log", "parse_status": "parsed"},
-                    {"name": "errorsummary_json", "url": "https://example.org/a/errorsummary.log", "parse_status": "pending"},
+                    {
+                        "name": "live_backing_log",
+                        "url": "https://example.org/a/live_backing.log",
+                        "parse_status": "parsed",
+                    },
+                    {
+                        "name": "errorsummary_json",
+                        "url": "https://example.org/a/errorsummary.log",
+                        "parse_status": "pending",
+                    },
                 ],
             ),  # fmt: skip
             factories.job(push["revision"], guid="guid-b", option_collection={}),
@@ -258,7 +285,9 @@ def test_text_log_errors(client, store):
         "blob": {"errors": [{"linenumber": 20, "line": "TEST-UNEXPECTED-FAIL | b.html | boom"},
                             {"linenumber": 10, "line": "TEST-UNEXPECTED-FAIL | a.html | bang"}]},
     }  # fmt: skip
-    (_, job_ids) = store(pushes=[push := factories.push()], jobs=[factories.job(push["revision"], guid="g1", artifacts=[summary])])
+    (_, job_ids) = store(
+        pushes=[push := factories.push()], jobs=[factories.job(push["revision"], guid="g1", artifacts=[summary])]
+    )
     job_id = job_ids["g1"]
     body = client.get(f"{URL}{job_id}/text_log_errors/").json()
     assert [set(row) for row in body] == [{"id", "job", "line", "line_number", "new_failure"}] * 2
@@ -299,8 +328,24 @@ def test_global_jobs_row_values(client, store):
     (push_ids, job_ids) = store(
         pushes=[push := factories.push()],
         jobs=[
-            _tc_job(push["revision"], "AAAAAAAAAAAAAAAAAAAAAA", 0, guid="done", submit_timestamp=1000, start_timestamp=1100, end_timestamp=1400),
-            _tc_job(push["revision"], "BBBBBBBBBBBBBBBBBBBBBB", 2, guid="quick", submit_timestamp=1000, start_timestamp=1100, end_timestamp=1110),
+            _tc_job(
+                push["revision"],
+                "AAAAAAAAAAAAAAAAAAAAAA",
+                0,
+                guid="done",
+                submit_timestamp=1000,
+                start_timestamp=1100,
+                end_timestamp=1400,
+            ),
+            _tc_job(
+                push["revision"],
+                "BBBBBBBBBBBBBBBBBBBBBB",
+                2,
+                guid="quick",
+                submit_timestamp=1000,
+                start_timestamp=1100,
+                end_timestamp=1110,
+            ),
         ],
     )
     body = client.get("/api/jobs/", params={"task_id": "AAAAAAAAAAAAAAAAAAAAAA"}).json()
@@ -329,13 +374,26 @@ def test_job_log_url(client, store):
     ]
     (_, job_ids) = store(
         pushes=[push := factories.push()],
-        jobs=[factories.job(push["revision"], guid="a", log_references=logs), factories.job(push["revision"], guid="b")],
+        jobs=[
+            factories.job(push["revision"], guid="a", log_references=logs),
+            factories.job(push["revision"], guid="b"),
+        ],
     )
     url = "/api/project/mozilla-central/job-log-url/"
     body = client.get(url, params={"job_id": job_ids["a"]}).json()
     assert [{k: v for k, v in row.items() if k != "id"} for row in body] == [
-        {"job_id": job_ids["a"], "name": "live_backing_log", "url": "https://example.org/1.log", "parse_status": "parsed"},
-        {"job_id": job_ids["a"], "name": "errorsummary_json", "url": "https://example.org/1.json", "parse_status": "pending"},
+        {
+            "job_id": job_ids["a"],
+            "name": "live_backing_log",
+            "url": "https://example.org/1.log",
+            "parse_status": "parsed",
+        },
+        {
+            "job_id": job_ids["a"],
+            "name": "errorsummary_json",
+            "url": "https://example.org/1.json",
+            "parse_status": "pending",
+        },
     ]
     assert client.get(url, params=[("job_id", job_ids["a"]), ("job_id", job_ids["b"])]).json() == body
     one = client.get(f"{url}{body[0]['id']}/").json()
@@ -361,14 +419,19 @@ def test_jobdetail(client, store):
         pushes=[push := factories.push()],
         jobs=[
             factories.job(
-                push["revision"], guid="with-info",
-                artifacts=[_job_info(
-                    {"title": "CPU usage", "value": "87%"},
-                    {"title": "artifact uploaded", "value": "target.zip", "url": "https://example.org/target.zip"},
-                    {"value": "no title"},
-                )],
+                push["revision"],
+                guid="with-info",
+                artifacts=[
+                    _job_info(
+                        {"title": "CPU usage", "value": "87%"},
+                        {"title": "artifact uploaded", "value": "target.zip", "url": "https://example.org/target.zip"},
+                        {"value": "no title"},
+                    )
+                ],
             ),  # fmt: skip
-            factories.job(push["revision"], guid="other", artifacts=[_job_info({"title": "CPU usage", "value": "12%"})]),
+            factories.job(
+                push["revision"], guid="other", artifacts=[_job_info({"title": "CPU usage", "value": "12%"})]
+            ),
         ],
     )
     body = client.get("/api/jobdetail/", params={"job_guid": "with-info"}).json()
@@ -386,7 +449,12 @@ def test_jobdetail(client, store):
     titled = client.get("/api/jobdetail/", params={"push_id": push_id, "title": "CPU usage"}).json()["results"]
     assert [row["value"] for row in titled] == ["87%", "12%"]
     ids = f"{job_ids['with-info']},{job_ids['other']}"
-    assert len(client.get("/api/jobdetail/", params={"job_id__in": ids, "repository": "mozilla-central"}).json()["results"]) == 4
+    assert (
+        len(
+            client.get("/api/jobdetail/", params={"job_id__in": ids, "repository": "mozilla-central"}).json()["results"]
+        )
+        == 4
+    )
     assert client.get("/api/jobdetail/", params={"job_id__in": ids, "repository": "try"}).json()["results"] == []
     unfiltered = client.get("/api/jobdetail/", params={"title": "CPU usage"})
     assert unfiltered.status_code == 400
@@ -400,7 +468,10 @@ def test_jobdetail_cursor_pages(client, store, monkeypatch):
 
     monkeypatch.setattr(jobs_api, "JOB_DETAIL_PAGE_SIZE", 2)
     items = [{"title": "n", "value": str(n)} for n in range(5)]
-    store(pushes=[push := factories.push()], jobs=[factories.job(push["revision"], guid="many", artifacts=[_job_info(*items)])])
+    store(
+        pushes=[push := factories.push()],
+        jobs=[factories.job(push["revision"], guid="many", artifacts=[_job_info(*items)])],
+    )
     page = client.get("/api/jobdetail/", params={"job_guid": "many"}).json()
     values = [row["value"] for row in page["results"]]
     pages = [page]

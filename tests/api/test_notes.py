@@ -27,28 +27,61 @@ def classified(store, database):
     )  # fmt: skip
     first, second = job_ids["first"], job_ids["second"]
     with database.write() as conn:
-        notes = conn.execute(
-            t.job_note.insert().returning(t.job_note.c.id),
-            [
-                {"job_id": first, "failure_classification_id": 2, "who": "a@example.org", "text": "older",
-                 "created": datetime(2025, 2, 27, 10, 0, 0)},
-                {"job_id": first, "failure_classification_id": 4, "who": "b@example.org", "text": "bug 123",
-                 "created": datetime(2025, 2, 27, 11, 2, 41, 377000)},
-            ],  # fmt: skip
-        ).scalars().all()
-        bug = conn.execute(
-            t.bugscache.insert().returning(t.bugscache.c.id).values(
-                bugzilla_id=123, summary="Intermittent thing", modified=datetime(2025, 1, 1)
+        notes = (
+            conn.execute(
+                t.job_note.insert().returning(t.job_note.c.id),
+                [
+                    {
+                        "job_id": first,
+                        "failure_classification_id": 2,
+                        "who": "a@example.org",
+                        "text": "older",
+                        "created": datetime(2025, 2, 27, 10, 0, 0),
+                    },
+                    {
+                        "job_id": first,
+                        "failure_classification_id": 4,
+                        "who": "b@example.org",
+                        "text": "bug 123",
+                        "created": datetime(2025, 2, 27, 11, 2, 41, 377000),
+                    },
+                ],  # fmt: skip
             )
+            .scalars()
+            .all()
+        )
+        bug = conn.execute(
+            t.bugscache.insert()
+            .returning(t.bugscache.c.id)
+            .values(bugzilla_id=123, summary="Intermittent thing", modified=datetime(2025, 1, 1))
         ).scalar_one()
         conn.execute(
             t.bug_job_map.insert(),
             [
-                {"job_id": first, "bug_id": 123, "internal_bug_id": bug, "who": "b@example.org", "created": datetime(2025, 2, 27, 11, 3)},
-                {"job_id": second, "bug_id": 456, "internal_bug_id": None, "who": "autoclassifier", "created": datetime(2025, 2, 27, 12, 0)},
+                {
+                    "job_id": first,
+                    "bug_id": 123,
+                    "internal_bug_id": bug,
+                    "who": "b@example.org",
+                    "created": datetime(2025, 2, 27, 11, 3),
+                },
+                {
+                    "job_id": second,
+                    "bug_id": 456,
+                    "internal_bug_id": None,
+                    "who": "autoclassifier",
+                    "created": datetime(2025, 2, 27, 12, 0),
+                },
             ],
         )
-    return {"push": push, "push_id": push_ids[push["revision"]], "first": first, "second": second, "notes": notes, "bug": bug}
+    return {
+        "push": push,
+        "push_id": push_ids[push["revision"]],
+        "first": first,
+        "second": second,
+        "notes": notes,
+        "bug": bug,
+    }
 
 
 def test_notes_of_a_job_newest_first(client, classified):

@@ -198,7 +198,9 @@ def test_hide_reviewbot_and_search(client, store, fixture_pushes):
 def test_all_repos_and_full(client, store, fixture_pushes):
     elsewhere = factories.push()
     store(pushes=[elsewhere], repository="try")
-    assert elsewhere["revision"] not in {p["revision"] for p in client.get(URL, params={"count": 100}).json()["results"]}
+    assert elsewhere["revision"] not in {
+        p["revision"] for p in client.get(URL, params={"count": 100}).json()["results"]
+    }
     body = client.get(URL, params={"count": 100, "all_repos": "1", "full": "true"}).json()
     assert body["meta"]["repository"] == "all"
     assert body["meta"]["filter_params"] == {"count": "100", "all_repos": "1", "full": "true"}

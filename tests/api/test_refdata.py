@@ -20,7 +20,10 @@ def test_option_collection_hash(client, store):
     # upstream's hash of an option set: SHA-1 of the sorted names concatenated
     assert body == [
         {"option_collection_hash": "102210fe594ee9b33d82058545b1ed14f4c8206e", "options": [{"name": "opt"}]},
-        {"option_collection_hash": hashlib.sha1(b"asandebug").hexdigest(), "options": [{"name": "asan"}, {"name": "debug"}]},
+        {
+            "option_collection_hash": hashlib.sha1(b"asandebug").hexdigest(),
+            "options": [{"name": "asan"}, {"name": "debug"}],
+        },
     ]
 
 
@@ -68,8 +71,12 @@ def test_taskcluster_metadata(client, store):
     (_, job_ids) = store(
         pushes=[push],
         jobs=[
-            factories.job(push["revision"], guid="a", taskcluster_task_id="V3SVuxO8TFy37En_6HcXLs", taskcluster_retry_id=0),
-            factories.job(push["revision"], guid="b", taskcluster_task_id="AbCdEfGhIjKlMnOpQrStUv", taskcluster_retry_id=2),
+            factories.job(
+                push["revision"], guid="a", taskcluster_task_id="V3SVuxO8TFy37En_6HcXLs", taskcluster_retry_id=0
+            ),
+            factories.job(
+                push["revision"], guid="b", taskcluster_task_id="AbCdEfGhIjKlMnOpQrStUv", taskcluster_retry_id=2
+            ),
             factories.job(push["revision"], guid="c"),
         ],
     )

@@ -128,4 +128,3 @@ def test_thclient_reads_pushes_jobs_and_repositories(version, client_python, liv
     assert {"id": 1, "name": "not classified"} in seen["failure_classifications"]
     assert [(log["name"], log["parse_status"]) for log in seen["job_log_url"]] == [("live_backing_log", "parsed")]
     assert [(d["title"], d["value"]) for d in seen["job_details"]] == [("CPU usage", "87%")]
-

@@ -117,7 +117,9 @@ def _earlier_counts(conn: Connection, job_id: int, lines: list[str]) -> dict[str
         return {}
     job, push, tle = t.job, t.push, t.text_log_error
     this = conn.execute(
-        select(job.c.repository_id, push.c.push_timestamp).join(push, push.c.id == job.c.push_id).where(job.c.id == job_id)
+        select(job.c.repository_id, push.c.push_timestamp)
+        .join(push, push.c.id == job.c.push_id)
+        .where(job.c.id == job_id)
     ).one()
     window_start = this.push_timestamp - int(COUNTER_WINDOW.total_seconds())
     candidates = conn.execute(

@@ -64,7 +64,9 @@ def docs_asset(name: str) -> FileResponse:
     media_type = _ASSETS.get(name)
     if media_type is None:
         raise detail(404, "Not Found")
-    return FileResponse(swagger_ui_path / name, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})
+    return FileResponse(
+        swagger_ui_path / name, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"}
+    )
 
 
 @lru_cache(maxsize=4)
@@ -94,7 +96,6 @@ def schema(request: Request) -> Response:
     if request.query_params.get("format") == "json":
         return Response(_rendered(document, False), media_type="application/json")
     return Response(_rendered(document, True), media_type="application/vnd.oai.openapi")
-
 
 
 # Descriptions for path parameters that every router shares, used where a route does not describe its own.

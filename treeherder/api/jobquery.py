@@ -41,6 +41,7 @@ oc = t.option_collection
 sig = t.reference_data_signature
 tcm = t.taskcluster_metadata
 
+
 class iso_datetime(FunctionElement):
     """A naive UTC DateTime column as the API serves it, produced by the database where that saves work per row.
 
@@ -388,7 +389,9 @@ def _filter_docs() -> list[QueryParam]:
 
 JOB_FILTER_PARAMS: list[QueryParam] = _filter_docs()
 LEGACY_JOB_FILTER_PARAMS: list[QueryParam] = [
-    QueryParam("result_set_id", "int", "Legacy name of `push_id` (also with `__lt`, `__lte`, `__gt`, `__gte`, `__in`)."),
+    QueryParam(
+        "result_set_id", "int", "Legacy name of `push_id` (also with `__lt`, `__lte`, `__gt`, `__gte`, `__in`)."
+    ),
     QueryParam("submit_timestamp", "float", "Legacy: jobs submitted at exactly this Unix time."),
     QueryParam("start_timestamp", "float", "Legacy: jobs started at exactly this Unix time."),
     QueryParam("end_timestamp", "float", "Legacy: jobs that ended at exactly this Unix time."),

@@ -22,10 +22,10 @@ from treeherder.api.jobquery import (
     LEGACY_JOB_FILTER_PARAMS,
 )
 from treeherder.api.params import (
+    FieldErrors,
     JobIdPath,
     LogIdPath,
     ProjectName,
-    FieldErrors,
     QueryParam,
     documented,
     error_responses,
@@ -62,7 +62,9 @@ JOB_EXAMPLE: dict[str, Any] = {
 PAGING_PARAMS = [
     QueryParam("offset", "int", "Number of matching jobs to skip (default 0).", example=0),
     QueryParam("count", "int", f"Number of jobs to return (default 10, at most {MAX_JOBS_COUNT}).", example=10),
-    QueryParam("return_type", "str", "`dict` (default): one object per job; `list`: arrays in `job_property_names` order."),
+    QueryParam(
+        "return_type", "str", "`dict` (default): one object per job; `list`: arrays in `job_property_names` order."
+    ),
 ]
 
 
@@ -131,9 +133,7 @@ def _job_row(conn: Connection, repo: ProjectRef, job_id: int):
 
 def _require_job(conn: Connection, repo: ProjectRef, raw_id: str) -> int:
     job_id = _job_id(raw_id)
-    found = conn.execute(
-        select(t.job.c.id).where(t.job.c.id == job_id, t.job.c.repository_id == repo.id)
-    ).scalar()
+    found = conn.execute(select(t.job.c.id).where(t.job.c.id == job_id, t.job.c.repository_id == repo.id)).scalar()
     if found is None:
         raise bare(404, f"No job with id: {raw_id}")
     return job_id
@@ -155,7 +155,9 @@ def _require_job(conn: Connection, repo: ProjectRef, raw_id: str) -> int:
     },
     openapi_extra=documented([]),
 )
-def get_job(project: ProjectName, job_id: JobIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def get_job(
+    project: ProjectName, job_id: JobIdPath, request: Request, db: Database = Depends(get_db)
+) -> ORJSONResponse:
     repo = get_project(project, request)
     number = _job_id(job_id)
     with db.read() as conn:
@@ -195,7 +197,9 @@ def get_job(project: ProjectName, job_id: JobIdPath, request: Request, db: Datab
         ),
     },
 )
-def similar_jobs(project: ProjectName, job_id: JobIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def similar_jobs(
+    project: ProjectName, job_id: JobIdPath, request: Request, db: Database = Depends(get_db)
+) -> ORJSONResponse:
     repo = get_project(project, request)
     params = jobquery.normalise_legacy_params(request.query_params)
     with db.read() as conn:
@@ -223,12 +227,22 @@ def similar_jobs(project: ProjectName, job_id: JobIdPath, request: Request, db: 
     openapi_extra=documented([]),
     responses={
         200: example_response(
-            [{"id": 1, "job": 5001, "line": "TEST-UNEXPECTED-FAIL | a.html | boom", "line_number": 101, "new_failure": False}]
+            [
+                {
+                    "id": 1,
+                    "job": 5001,
+                    "line": "TEST-UNEXPECTED-FAIL | a.html | boom",
+                    "line_number": 101,
+                    "new_failure": False,
+                }
+            ]
         ),
         **error_responses((404, "No job with id: 5001", "no such job in this repository")),
     },
 )
-def text_log_errors(project: ProjectName, job_id: JobIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def text_log_errors(
+    project: ProjectName, job_id: JobIdPath, request: Request, db: Database = Depends(get_db)
+) -> ORJSONResponse:
     repo = get_project(project, request)
     tle = t.text_log_error
     with db.read() as conn:
@@ -240,7 +254,13 @@ def text_log_errors(project: ProjectName, job_id: JobIdPath, request: Request, d
         ).all()
     return ORJSONResponse(
         [
-            {"id": row.id, "job": row.job_id, "line": row.line, "line_number": row.line_number, "new_failure": bool(row.new_failure)}
+            {
+                "id": row.id,
+                "job": row.job_id,
+                "line": row.line,
+                "line_number": row.line_number,
+                "new_failure": bool(row.new_failure),
+            }
             for row in rows
         ]
     )
@@ -260,10 +280,16 @@ def text_log_errors(project: ProjectName, job_id: JobIdPath, request: Request, d
                     "bugs": {
                         "open_recent": [
                             {
-                                "id": 1234567, "internal_id": 42, "status": "NEW", "resolution": "",
+                                "id": 1234567,
+                                "internal_id": 42,
+                                "status": "NEW",
+                                "resolution": "",
                                 "summary": "Intermittent dom/tests/test_a.html | assertion count is more than expected",
-                                "dupe_of": None, "crash_signature": "", "keywords": "intermittent-failure",
-                                "whiteboard": "", "occurrences": None,
+                                "dupe_of": None,
+                                "crash_signature": "",
+                                "keywords": "intermittent-failure",
+                                "whiteboard": "",
+                                "occurrences": None,
                             }  # fmt: skip
                         ],
                         "all_others": [],
@@ -277,7 +303,9 @@ def text_log_errors(project: ProjectName, job_id: JobIdPath, request: Request, d
         **error_responses((404, "No job with id: 5001", "no such job in this repository")),
     },
 )
-def bug_suggestions(project: ProjectName, job_id: JobIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def bug_suggestions(
+    project: ProjectName, job_id: JobIdPath, request: Request, db: Database = Depends(get_db)
+) -> ORJSONResponse:
     repo = get_project(project, request)
     with db.read() as conn:
         number = _require_job(conn, repo, job_id)
@@ -308,9 +336,26 @@ def bug_suggestions(project: ProjectName, job_id: JobIdPath, request: Request, d
                 "next": None,
                 "previous": None,
                 "results": [
-                    [1, 5001, "Mochitests", "M", "test-linux64/opt-mochitest-1", "1", "2025-02-27T10:42:11.512000",
-                     "linux64", 1201, "4a1b2c3d4e5f60718293a4b5c6d7e8f901234567", "testfailed",
-                     "20f8025db58df9ced153cf0d304640b3c99e85be", "completed", 1, "XVK8G39_T0qaHgtsHB4_QA", 0, 5, "opt"]
+                    [
+                        1,
+                        5001,
+                        "Mochitests",
+                        "M",
+                        "test-linux64/opt-mochitest-1",
+                        "1",
+                        "2025-02-27T10:42:11.512000",
+                        "linux64",
+                        1201,
+                        "4a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
+                        "testfailed",
+                        "20f8025db58df9ced153cf0d304640b3c99e85be",
+                        "completed",
+                        1,
+                        "XVK8G39_T0qaHgtsHB4_QA",
+                        0,
+                        5,
+                        "opt",
+                    ]
                 ],  # fmt: skip
                 "job_property_names": GLOBAL_JOB_PROPERTY_NAMES,
             }
@@ -359,11 +404,23 @@ def list_jobs(request: Request, db: Database = Depends(get_db)) -> ORJSONRespons
 
 # --- job logs -----------------------------------------------------------------------------------------------------
 
-_LOG_EXAMPLE = {"id": 9, "job_id": 5001, "name": "live_backing_log", "url": "https://example.org/public/logs/live_backing.log", "parse_status": "parsed"}
+_LOG_EXAMPLE = {
+    "id": 9,
+    "job_id": 5001,
+    "name": "live_backing_log",
+    "url": "https://example.org/public/logs/live_backing.log",
+    "parse_status": "parsed",
+}
 
 
 def _log_json(row) -> dict[str, Any]:
-    return {"id": row.id, "job_id": row.job_id, "name": row.name, "url": row.url, "parse_status": t.LOG_STATUS[row.status]}
+    return {
+        "id": row.id,
+        "job_id": row.job_id,
+        "name": row.name,
+        "url": row.url,
+        "parse_status": t.LOG_STATUS[row.status],
+    }
 
 
 def _log_select():
@@ -395,7 +452,9 @@ def list_job_logs(project: ProjectName, request: Request, db: Database = Depends
         raise detail(400, "The job_id parameter(s) must be integers")
     with db.read() as conn:
         rows = conn.execute(
-            _log_select().where(t.job_log.c.job_id.in_(job_ids), t.job.c.repository_id == repo.id).order_by(t.job_log.c.id)
+            _log_select()
+            .where(t.job_log.c.job_id.in_(job_ids), t.job.c.repository_id == repo.id)
+            .order_by(t.job_log.c.id)
         ).all()
     return ORJSONResponse([_log_json(row) for row in rows])
 
@@ -409,7 +468,9 @@ def list_job_logs(project: ProjectName, request: Request, db: Database = Depends
         **error_responses((404, {"detail": "No job log with id: 9"}, "no such log in this repository")),
     },
 )
-def get_job_log(project: ProjectName, log_id: LogIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def get_job_log(
+    project: ProjectName, log_id: LogIdPath, request: Request, db: Database = Depends(get_db)
+) -> ORJSONResponse:
     repo = get_project(project, request)
     number = parse_int(log_id)
     row = None
@@ -462,13 +523,22 @@ def _read_cursor(value: str) -> tuple[int, bool] | None:
                 "next": None,
                 "previous": None,
                 "results": [
-                    {"job_id": 5001, "job_guid": "5d52bc1b-7f32-4f0a-9a1e-0b6d1c2e3f40/0", "title": "CPU usage",
-                     "value": "87%", "url": None}
+                    {
+                        "job_id": 5001,
+                        "job_guid": "5d52bc1b-7f32-4f0a-9a1e-0b6d1c2e3f40/0",
+                        "title": "CPU usage",
+                        "value": "87%",
+                        "url": None,
+                    }
                 ],  # fmt: skip
             }
         ),
         **error_responses(
-            (400, {"detail": "Must filter on one of: job_guid, job__guid, job_id, job_id__in, push_id"}, "no job filter"),
+            (
+                400,
+                {"detail": "Must filter on one of: job_guid, job__guid, job_id, job_id__in, push_id"},
+                "no job filter",
+            ),
             (400, {"detail": "Invalid filter on empty value: "}, "the job filter is empty"),
             (400, {"job_id": ["Enter a number."]}, "a filter value of the wrong type"),
             (404, {"detail": "Invalid cursor"}, "a cursor this server did not issue"),
@@ -505,7 +575,9 @@ def list_job_details(request: Request, db: Database = Depends(get_db)) -> ORJSON
         if key in params and params[key] != "":
             clauses.append(jd.c[key] == params[key])
     if params.get("repository"):
-        clauses.append(job.c.repository_id.in_(select(t.repository.c.id).where(t.repository.c.name == params["repository"])))
+        clauses.append(
+            job.c.repository_id.in_(select(t.repository.c.id).where(t.repository.c.name == params["repository"]))
+        )
     if errors:
         raise FieldErrors(errors)
     position: tuple[int, bool] | None = None
@@ -513,7 +585,11 @@ def list_job_details(request: Request, db: Database = Depends(get_db)) -> ORJSON
         position = _read_cursor(params["cursor"])
         if position is None:
             raise detail(404, "Invalid cursor")
-    stmt = select(jd.c.id, jd.c.job_id, job.c.guid, jd.c.title, jd.c.value, jd.c.url).join(job, job.c.id == jd.c.job_id).where(*clauses)
+    stmt = (
+        select(jd.c.id, jd.c.job_id, job.c.guid, jd.c.title, jd.c.value, jd.c.url)
+        .join(job, job.c.id == jd.c.job_id)
+        .where(*clauses)
+    )
     reverse = bool(position and position[1])
     if position is not None:
         stmt = stmt.where(jd.c.id < position[0] if reverse else jd.c.id > position[0])

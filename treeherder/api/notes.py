@@ -80,7 +80,9 @@ def list_notes(project: ProjectName, request: Request, db: Database = Depends(ge
         found = conn.execute(select(t.job.c.id).where(t.job.c.id == job_id, t.job.c.repository_id == repo.id)).scalar()
         if found is None:
             raise bare(404, f"No job with id: {job_id}")
-        rows = conn.execute(_note_select().where(n.c.job_id == job_id).order_by(n.c.created.desc(), n.c.id.desc())).all()
+        rows = conn.execute(
+            _note_select().where(n.c.job_id == job_id).order_by(n.c.created.desc(), n.c.id.desc())
+        ).all()
     return ORJSONResponse([_note_json(row) for row in rows])
 
 
@@ -93,8 +95,12 @@ def list_notes(project: ProjectName, request: Request, db: Database = Depends(ge
             [
                 {
                     "id": 3,
-                    "job": {"task_id": "XVK8G39_T0qaHgtsHB4_QA", "job_type_name": "test-linux64/opt-mochitest-1",
-                            "result": "testfailed", "duration": 5},  # fmt: skip
+                    "job": {
+                        "task_id": "XVK8G39_T0qaHgtsHB4_QA",
+                        "job_type_name": "test-linux64/opt-mochitest-1",
+                        "result": "testfailed",
+                        "duration": 5,
+                    },  # fmt: skip
                     "failure_classification_name": "intermittent",
                     "created": "2025-02-27T11:02:41.377000",
                     "who": "sheriff@example.org",
@@ -120,8 +126,17 @@ def push_notes(project: ProjectName, request: Request, db: Database = Depends(ge
             raise bare(404, f"No push with revision: {revision}")
         rows = conn.execute(
             select(
-                n.c.id, t.taskcluster_metadata.c.task_id, t.job_type.c.name, j.c.result, j.c.submit_timestamp,
-                j.c.start_timestamp, j.c.end_timestamp, t.failure_classification.c.name, n.c.created, n.c.who, n.c.text,
+                n.c.id,
+                t.taskcluster_metadata.c.task_id,
+                t.job_type.c.name,
+                j.c.result,
+                j.c.submit_timestamp,
+                j.c.start_timestamp,
+                j.c.end_timestamp,
+                t.failure_classification.c.name,
+                n.c.created,
+                n.c.who,
+                n.c.text,
             )  # fmt: skip
             .select_from(
                 n.join(j, j.c.id == n.c.job_id)
@@ -158,13 +173,17 @@ def push_notes(project: ProjectName, request: Request, db: Database = Depends(ge
     openapi_extra=documented([]),
     responses={200: example_response(NOTE_EXAMPLE), **error_responses((404, "No note with id: 3", "no such note"))},
 )
-def get_note(project: ProjectName, note_id: NoteIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def get_note(
+    project: ProjectName, note_id: NoteIdPath, request: Request, db: Database = Depends(get_db)
+) -> ORJSONResponse:
     repo = get_project(project, request)
     number = parse_int(note_id)
     row = None
     if number is not None:
         with db.read() as conn:
-            row = conn.execute(_note_select().where(t.job_note.c.id == number, t.job.c.repository_id == repo.id)).first()
+            row = conn.execute(
+                _note_select().where(t.job_note.c.id == number, t.job.c.repository_id == repo.id)
+            ).first()
     if row is None:
         raise bare(404, f"No note with id: {note_id}")
     return ORJSONResponse(_note_json(row))
@@ -183,17 +202,27 @@ BUG_JOB_MAP_EXAMPLE = {
 
 def _bug_map_select():
     b = t.bug_job_map
-    return select(b.c.job_id, b.c.bug_id, b.c.internal_bug_id, b.c.created, b.c.who).join(t.job, t.job.c.id == b.c.job_id)
+    return select(b.c.job_id, b.c.bug_id, b.c.internal_bug_id, b.c.created, b.c.who).join(
+        t.job, t.job.c.id == b.c.job_id
+    )
 
 
 def _bug_map_json(row: Any) -> dict[str, Any]:
-    return {"job_id": row.job_id, "bug_id": row.bug_id, "bug_internal_id": row.internal_bug_id, "created": row.created, "who": row.who}
+    return {
+        "job_id": row.job_id,
+        "bug_id": row.bug_id,
+        "bug_internal_id": row.internal_bug_id,
+        "created": row.created,
+        "who": row.who,
+    }
 
 
 @router.get(
     "/api/project/{project}/bug-job-map/",
     summary="Bugs linked to jobs",
-    openapi_extra=documented([QueryParam("job_id", "int", "Job id (repeat for several).", required=True, repeatable=True)]),
+    openapi_extra=documented(
+        [QueryParam("job_id", "int", "Job id (repeat for several).", required=True, repeatable=True)]
+    ),
     responses={
         200: example_response([BUG_JOB_MAP_EXAMPLE]),
         **error_responses(
@@ -226,7 +255,9 @@ def list_bug_job_maps(project: ProjectName, request: Request, db: Database = Dep
         **error_responses((404, "Object not found", "no such link")),
     },
 )
-def get_bug_job_map(project: ProjectName, job_and_bug: BugJobMapPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def get_bug_job_map(
+    project: ProjectName, job_and_bug: BugJobMapPath, request: Request, db: Database = Depends(get_db)
+) -> ORJSONResponse:
     repo = get_project(project, request)
     job_part, _, bug_part = job_and_bug.partition("-")
     job_id, bug_id = parse_int(job_part), parse_int(bug_part)

@@ -78,7 +78,9 @@ def error_responses(*cases: tuple[int, Any, str]) -> dict[int, dict[str, Any]]:
     """``responses=`` entries for documented error bodies: (status, example body, description)."""
     grouped: dict[int, dict[str, Any]] = {}
     for status, body, description in cases:
-        entry = grouped.setdefault(status, {"description": description, "content": {"application/json": {"examples": {}}}})
+        entry = grouped.setdefault(
+            status, {"description": description, "content": {"application/json": {"examples": {}}}}
+        )
         examples = entry["content"]["application/json"]["examples"]
         examples[f"example{len(examples) + 1}"] = {"summary": description, "value": body}
     return grouped

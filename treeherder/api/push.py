@@ -136,7 +136,11 @@ def _day_start(param: str, value: str) -> int:
             (400, {"detail": "Valid count value required"}, "count is not an integer"),
             (400, {"detail": "Specified count exceeds api limit: 1000"}, "count over the limit"),
             (400, {"detail": "count requires a positive integer, not: 0"}, "count below 1"),
-            (400, {"detail": "Invalid timestamp specified for id__lt"}, "a push_timestamp or id filter is not a number"),
+            (
+                400,
+                {"detail": "Invalid timestamp specified for id__lt"},
+                "a push_timestamp or id filter is not a number",
+            ),
             (400, {"detail": "Invalid id__in specification"}, "id__in is not a list of integers"),
             (400, {"detail": "Invalid date value for startdate: 2025-13-01 (expected YYYY-MM-DD)"}, "a malformed date"),
             (404, {"detail": "No project with name foo"}, "unknown repository"),
@@ -155,7 +159,9 @@ def list_pushes(project: ProjectName, request: Request, db: Database = Depends(g
         else:
             filter_params[key] = value
     all_repos = bool(query.get("all_repos"))
-    repo = get_project(project, request) if not all_repos or any(k in meta for k in ("fromchange", "tochange")) else None
+    repo = (
+        get_project(project, request) if not all_repos or any(k in meta for k in ("fromchange", "tochange")) else None
+    )
     p = t.push
     clauses: list[ColumnElement[bool]] = []
     if not all_repos:
@@ -165,10 +171,16 @@ def list_pushes(project: ProjectName, request: Request, db: Database = Depends(g
         search = query.get("search")
         if search:
             searched = repo or get_project(project, request)
-            has_commit = exists().where(t.commit.c.push_id == p.c.id, t.commit.c.comments.icontains(search, autoescape=True))
+            has_commit = exists().where(
+                t.commit.c.push_id == p.c.id, t.commit.c.comments.icontains(search, autoescape=True)
+            )
             clauses.append(p.c.repository_id == searched.id)
             clauses.append(
-                or_(p.c.revision.icontains(search, autoescape=True), p.c.author.icontains(search, autoescape=True), has_commit)
+                or_(
+                    p.c.revision.icontains(search, autoescape=True),
+                    p.c.author.icontains(search, autoescape=True),
+                    has_commit,
+                )
             )
         for key, value in meta.items():
             if key in ("fromchange", "tochange"):
@@ -190,7 +202,9 @@ def list_pushes(project: ProjectName, request: Request, db: Database = Depends(g
                 clauses.append(p.c.push_timestamp <= end)
                 filter_params["push_timestamp__lt"] = end
             elif key == "revision":
-                clauses.append(p.c.revision == value if len(value) >= 40 else p.c.revision.startswith(value, autoescape=True))
+                clauses.append(
+                    p.c.revision == value if len(value) >= 40 else p.c.revision.startswith(value, autoescape=True)
+                )
                 filter_params["revisions_long_revision" if len(value) == 40 else "revisions_short_revision"] = value
             elif key == "commit_revision":
                 clauses.append(p.c.id.in_(select(t.commit.c.push_id).where(t.commit.c.revision == value)))
@@ -204,7 +218,9 @@ def list_pushes(project: ProjectName, request: Request, db: Database = Depends(g
             if seconds is None:
                 raise detail(400, f"Invalid timestamp specified for {key}")
             column = p.c.push_timestamp
-            clauses.append({"lt": column < seconds, "lte": column <= seconds, "gt": column > seconds, "gte": column >= seconds}[op])
+            clauses.append(
+                {"lt": column < seconds, "lte": column <= seconds, "gt": column > seconds, "gte": column >= seconds}[op]
+            )
 
         for key in ("id__lt", "id__lte", "id__gt", "id__gte", "id"):
             raw = filter_params.get(key, "0")
@@ -276,9 +292,14 @@ def list_pushes(project: ProjectName, request: Request, db: Database = Depends(g
         200: example_response(
             [
                 {
-                    "revision": "4a1b2c3d4e5f60718293a4b5c6d7e8f901234567", "repository": "autoland",
-                    "testFailureCount": 1, "testInProgressCount": 0, "buildFailureCount": 0,
-                    "buildInProgressCount": 0, "lintFailureCount": 0, "lintingInProgressCount": 0,
+                    "revision": "4a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
+                    "repository": "autoland",
+                    "testFailureCount": 1,
+                    "testInProgressCount": 0,
+                    "buildFailureCount": 0,
+                    "buildInProgressCount": 0,
+                    "lintFailureCount": 0,
+                    "lintingInProgressCount": 0,
                     "needInvestigation": 1,
                     "status": {"completed": 13, "pending": 0, "running": 0, "success": 12, "testfailed": 1},
                     "history": None,
@@ -394,7 +415,9 @@ def decision_tasks(project: ProjectName, request: Request, db: Database = Depend
     summary="Test-group results of the push's tasks (true = the group passed)",
     openapi_extra=documented([QueryParam("revision", "str", "The push tip revision.", required=True)]),
     responses={
-        200: example_response({"XVK8G39_T0qaHgtsHB4_QA": {"dom/tests/mochitest.toml": True, "layout/base/tests/mochitest.toml": False}}),
+        200: example_response(
+            {"XVK8G39_T0qaHgtsHB4_QA": {"dom/tests/mochitest.toml": True, "layout/base/tests/mochitest.toml": False}}
+        ),
         **error_responses((404, "No push with revision: abc", "no such push in this repository")),
     },
 )
@@ -444,7 +467,9 @@ def _push_id(raw: str) -> int:
         **error_responses((404, "No push with id: 42", "no such push in this repository")),
     },
 )
-def get_push(project: ProjectName, push_id: PushIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def get_push(
+    project: ProjectName, push_id: PushIdPath, request: Request, db: Database = Depends(get_db)
+) -> ORJSONResponse:
     repo = get_project(project, request)
     number = _push_id(push_id)
     with db.read() as conn:
@@ -465,7 +490,9 @@ def get_push(project: ProjectName, push_id: PushIdPath, request: Request, db: Da
         **error_responses((404, "No push with id: 42", "no such push")),
     },
 )
-def push_status(project: ProjectName, push_id: PushIdPath, request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
+def push_status(
+    project: ProjectName, push_id: PushIdPath, request: Request, db: Database = Depends(get_db)
+) -> ORJSONResponse:
     repo = get_project(project, request)
     number = _push_id(push_id)
     with db.read() as conn:
@@ -475,7 +502,6 @@ def push_status(project: ProjectName, push_id: PushIdPath, request: Request, db:
         if found is None:
             raise bare(404, f"No push with id: {push_id}")
         return ORJSONResponse(pushquery.push_status(conn, number))
-
 
 
 def _alias_routes() -> None:

@@ -34,10 +34,22 @@ HEALTH_EXAMPLE: dict[str, Any] = {
             "result": "fail",
             "details": {
                 "needInvestigation": [
-                    {"testName": "dom/tests/test_a.html", "action": "test_result", "jobName": "test-linux64/opt-mochitest-1",
-                     "jobSymbol": "1", "jobGroup": "Mochitests", "jobGroupSymbol": "M", "platform": "linux64",
-                     "config": "opt", "key": "dom/tests/test_a.htmltest-linux64/opt-mochitest-1linux64opt", "tier": 1,
-                     "failedInJobs": [5001], "totalFailures": 1, "totalJobs": 1, "isClassifiedIntermittent": False}
+                    {
+                        "testName": "dom/tests/test_a.html",
+                        "action": "test_result",
+                        "jobName": "test-linux64/opt-mochitest-1",
+                        "jobSymbol": "1",
+                        "jobGroup": "Mochitests",
+                        "jobGroupSymbol": "M",
+                        "platform": "linux64",
+                        "config": "opt",
+                        "key": "dom/tests/test_a.htmltest-linux64/opt-mochitest-1linux64opt",
+                        "tier": 1,
+                        "failedInJobs": [5001],
+                        "totalFailures": 1,
+                        "totalJobs": 1,
+                        "isClassifiedIntermittent": False,
+                    }
                 ],  # fmt: skip
                 "knownIssues": [],
             },
@@ -138,11 +150,11 @@ class PushHealth:
         }
 
     def failure_count(self) -> int:
-        return len(self.test_failure_details()["needInvestigation"]) + len(self.builds.failures) + len(self.lint.failures)
+        return (
+            len(self.test_failure_details()["needInvestigation"]) + len(self.builds.failures) + len(self.lint.failures)
+        )
 
-    def summary(
-        self, *, revision: str, repository: str, history: Any, with_in_progress_tests: bool
-    ) -> dict[str, Any]:
+    def summary(self, *, revision: str, repository: str, history: Any, with_in_progress_tests: bool) -> dict[str, Any]:
         """One ``health_summary/`` item."""
         test_failures = len(self.test_failure_details()["needInvestigation"])
         build_failures = len(self.builds.failures)
@@ -187,9 +199,17 @@ class PushHealth:
                     "result": "none",
                     "details": commit_history(conn, push_row, repository_id),
                 },
-                "linting": {"name": "Linting", "result": self.lint.result, "details": [_public(j) for j in self.lint.failures]},
+                "linting": {
+                    "name": "Linting",
+                    "result": self.lint.result,
+                    "details": [_public(j) for j in self.lint.failures],
+                },
                 "tests": {"name": "Tests", "result": self.tests.result, "details": tests},
-                "builds": {"name": "Builds", "result": self.builds.result, "details": [_public(j) for j in self.builds.failures]},
+                "builds": {
+                    "name": "Builds",
+                    "result": self.builds.result,
+                    "details": [_public(j) for j in self.builds.failures],
+                },
             },
             "status": status,
         }
@@ -205,15 +225,34 @@ def _kind(job_type_name: str, job_type_symbol: str, platform: str) -> str:
 
 def evaluate(conn: Connection, push_id: int) -> PushHealth:
     """Read the push's tier 1-2 jobs (one query) and their failing tests (one more) and sort them."""
-    j, jt, jg, mp, oc, tcm = t.job, t.job_type, t.job_group, t.machine_platform, t.option_collection, t.taskcluster_metadata
+    j, jt, jg, mp, oc, tcm = (
+        t.job,
+        t.job_type,
+        t.job_group,
+        t.machine_platform,
+        t.option_collection,
+        t.taskcluster_metadata,
+    )
     classified = or_(
         exists().where(t.job_note.c.job_id == j.c.id),
         exists().where(t.bug_job_map.c.job_id == j.c.id),
     )
     rows = conn.execute(
         select(
-            j.c.id, j.c.result, j.c.state, j.c.tier, j.c.failure_classification_id, j.c.push_id,
-            jt.c.name, jt.c.symbol, jg.c.name, jg.c.symbol, mp.c.platform, oc.c.options, tcm.c.task_id, tcm.c.retry_id,
+            j.c.id,
+            j.c.result,
+            j.c.state,
+            j.c.tier,
+            j.c.failure_classification_id,
+            j.c.push_id,
+            jt.c.name,
+            jt.c.symbol,
+            jg.c.name,
+            jg.c.symbol,
+            mp.c.platform,
+            oc.c.options,
+            tcm.c.task_id,
+            tcm.c.retry_id,
             classified.label("classified"),
         )  # fmt: skip
         .select_from(

@@ -15,7 +15,14 @@ from treeherder.db import tables as t
 
 MAX_REVISIONS_PER_PUSH = 20
 
-PUSH_COLUMNS = (t.push.c.id, t.push.c.revision, t.push.c.author, t.push.c.branch, t.push.c.push_timestamp, t.push.c.repository_id)
+PUSH_COLUMNS = (
+    t.push.c.id,
+    t.push.c.revision,
+    t.push.c.author,
+    t.push.c.branch,
+    t.push.c.push_timestamp,
+    t.push.c.repository_id,
+)
 
 
 def push_select() -> Select:

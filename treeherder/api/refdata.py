@@ -73,7 +73,9 @@ def list_failure_classifications(db: Database = Depends(get_db)) -> ORJSONRespon
         ),
     },
 )
-def get_failure_classification(classification_id: ClassificationIdPath, db: Database = Depends(get_db)) -> ORJSONResponse:
+def get_failure_classification(
+    classification_id: ClassificationIdPath, db: Database = Depends(get_db)
+) -> ORJSONResponse:
     number = parse_int(classification_id)
     row = None
     if number is not None:
