@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from tests import factories
 from tests.auth.hawk_client import issue, send
@@ -47,18 +48,33 @@ def _expected_errors(shared_fixtures: Path, name: str) -> list[dict]:
     return json.loads((shared_fixtures / "logs" / f"{name}.logview.json").read_text())["errors"]
 
 
-def test_a_submitted_log_is_parsed_in_process(
+def _add_bug(database, bugzilla_id: int, summary: str) -> None:
+    with database.write() as conn:
+        conn.execute(
+            insert(t.bugscache),
+            {"bugzilla_id": bugzilla_id, "status": "NEW", "resolution": "", "summary": summary, "modified": datetime.now()},
+        )
+
+
+def test_a_submitted_log_is_parsed_in_process_and_its_errors_served(
     database, work_settings, log_server: LogServer, shared_fixtures: Path
 ) -> None:
     url = serve_fixture_log(log_server, shared_fixtures, "taskcluster-timeout")
+    _add_bug(database, 1500001, "Intermittent automation.py | application timed out after 370 seconds with no output")
+    expected = _expected_errors(shared_fixtures, "taskcluster-timeout")
     server = LiveServer(create_app(work_settings, database)).start()
     try:
         guid = _submit_failed_job(server, database, url)
         log_id, job_id = _log_of(database, guid)
         wait_for(lambda: log_status(database, log_id) == "parsed", what="the submitted log to be parsed")
+        with server.client() as http:
+            errors = http.get(f"/api/project/{REPO}/jobs/{job_id}/text_log_errors/").json()
+            suggestions = http.get(f"/api/project/{REPO}/jobs/{job_id}/bug_suggestions/").json()
     finally:
         server.stop()
-    assert error_lines(database, job_id) == _expected_errors(shared_fixtures, "taskcluster-timeout")
+    assert [(e["line_number"], e["line"]) for e in errors] == [(e["linenumber"], e["line"]) for e in expected]
+    assert [item["line_number"] for item in suggestions] == [e["linenumber"] for e in expected]
+    assert [bug["id"] for bug in suggestions[0]["bugs"]["open_recent"]] == [1500001]
 
 
 @pytest.mark.rabbitmq
@@ -72,8 +88,12 @@ def test_a_submitted_log_is_parsed_by_a_separate_worker(
     server = LiveServer(create_app(with_broker, database)).start()
     try:
         guid = _submit_failed_job(server, database, url)
+        log_id, job_id = _log_of(database, guid)
+        wait_for(lambda: worker.running() and log_status(database, log_id) == "parsed", timeout=60, what="parsing")
+        with server.client() as http:
+            errors = http.get(f"/api/project/{REPO}/jobs/{job_id}/text_log_errors/").json()
     finally:
         server.stop()
-    log_id, job_id = _log_of(database, guid)
-    wait_for(lambda: worker.running() and log_status(database, log_id) == "parsed", timeout=60, what="parsing")
-    assert error_lines(database, job_id) == _expected_errors(shared_fixtures, "xpcshell-crash")
+    expected = _expected_errors(shared_fixtures, "xpcshell-crash")
+    assert [(e["line_number"], e["line"]) for e in errors] == [(e["linenumber"], e["line"]) for e in expected]
+    assert error_lines(database, job_id) == expected
