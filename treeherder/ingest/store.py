@@ -32,6 +32,11 @@ PARSEABLE_LOG_NAMES = frozenset({"live_backing_log", "errorsummary_json", "build
 _CHUNK = 500
 
 
+def needs_background_work(log_name: str) -> bool:
+    """Logs the parser reads, and Perfherder JSON artifacts (upstream: the name, `-` read as `_`, starts so)."""
+    return log_name in PARSEABLE_LOG_NAMES or log_name.replace("-", "_").startswith("perfherder_data")
+
+
 class UnknownRepository(LookupError):
     def __init__(self, name: str) -> None:
         self.name = name
@@ -552,7 +557,7 @@ def _pending_logs(conn: Connection, written: list[tuple[JobDatum, int]]) -> list
     wanted = {
         job_id: j.result
         for j, job_id in written
-        if any(ref.name in PARSEABLE_LOG_NAMES and ref.parse_status == "pending" for ref in j.logs)
+        if any(ref.parse_status == "pending" and needs_background_work(ref.name) for ref in j.logs)
     }
     if not wanted:
         return []
@@ -562,8 +567,8 @@ def _pending_logs(conn: Connection, written: list[tuple[JobDatum, int]]) -> list
             select(t.job_log.c.id, t.job_log.c.job_id, t.job_log.c.name).where(
                 t.job_log.c.job_id.in_(chunk),
                 t.job_log.c.status == t.LOG_STATUS_CODE["pending"],
-                t.job_log.c.name.in_(PARSEABLE_LOG_NAMES),
+                t.job_log.c.name.in_(PARSEABLE_LOG_NAMES) | t.job_log.c.name.like("perfherder%"),
             )
         )
-        pending.extend((log_id, job_id, name, wanted[job_id]) for log_id, job_id, name in rows)
+        pending.extend((log_id, job_id, name, wanted[job_id]) for log_id, job_id, name in rows if needs_background_work(name))
     return pending
