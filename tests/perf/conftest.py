@@ -17,9 +17,7 @@ OPT_HASH = option_collection_hash(["opt"])
 def perfherder_objects(shared_fixtures: Path) -> dict[str, list[dict]]:
     """PERFHERDER_DATA objects of the two fixture build logs, keyed by log name."""
     folder = shared_fixtures / "perf" / "perfherder_data"
-    return {
-        path.name.split(".")[0]: json.loads(path.read_text()) for path in sorted(folder.glob("*.perfherder.json"))
-    }
+    return {path.name.split(".")[0]: json.loads(path.read_text()) for path in sorted(folder.glob("*.perfherder.json"))}
 
 
 @pytest.fixture()

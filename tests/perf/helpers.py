@@ -16,7 +16,9 @@ def noisy(n: int, level: float, sd: float, seed: int) -> list[float]:
     return [level + rng.gauss(0, sd) for _ in range(n)]
 
 
-def store_series(ingestor, series: dict[str, list[float]], framework: str = "talos", first_push: int = 5000) -> list[int]:
+def store_series(
+    ingestor, series: dict[str, list[float]], framework: str = "talos", first_push: int = 5000
+) -> list[int]:
     """One push an hour per index, each with one job carrying one suite value per named series.
 
     Jobs get Taskcluster ids (task ``T<push index>``), as alerts link to them. Returns the push ids.

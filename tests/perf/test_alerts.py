@@ -136,8 +136,9 @@ def test_plan_summaries_reuses_oldest_matching_summary_and_widens_prev_push():
         ExistingSummary(id=7, push_id=50, prev_push_id=49, prev_push_timestamp=490, manually_created=False),
         ExistingSummary(id=3, push_id=50, prev_push_id=48, prev_push_timestamp=480, manually_created=False),
         ExistingSummary(id=9, push_id=60, prev_push_id=59, prev_push_timestamp=590, manually_created=True),
-        ExistingSummary(id=2, push_id=70, prev_push_id=69, prev_push_timestamp=690, manually_created=False,
-                        sheriffed=False),
+        ExistingSummary(
+            id=2, push_id=70, prev_push_id=69, prev_push_timestamp=690, manually_created=False, sheriffed=False
+        ),
     ]
     alerts = [_alert(50, 45, 450), _alert(60, 55, 550), _alert(70, 69, 690), _alert(80, 79, 790)]
     plans = plan_summaries(alerts, existing, sheriffed=True)

@@ -178,9 +178,13 @@ def test_performance_summary(client, stored):
     assert summary["suite"] == "tp5o" and summary["values"] == [102.123, 200.0]
     assert summary["name"] == "tp5o opt e10s" and summary["repository_name"] == REPO
     assert summary["job_ids"] == [stored["jobs"]["perf-2"], stored["jobs"]["perf-retrigger"]]
-    deduped = client.get(url, params={"repository": REPO, "revision": revision, "no_subtests": "1", "no_retriggers": "1"})
+    deduped = client.get(
+        url, params={"repository": REPO, "revision": revision, "no_subtests": "1", "no_retriggers": "1"}
+    )
     assert deduped.json()[0]["values"] == [102.123]
-    every = client.get(url, params={"repository": REPO, "interval": 86400, "all_data": "true", "signature": summary["signature_hash"]})
+    every = client.get(
+        url, params={"repository": REPO, "interval": 86400, "all_data": "true", "signature": summary["signature_hash"]}
+    )
     assert [d["value"] for d in every.json()[0]["data"]] == [100.12, 101.12, 102.12, 200.0]
     subtests = client.get(url, params={"repository": REPO, "revision": revision}).json()
     assert len(subtests) == 3
@@ -193,5 +197,9 @@ def test_performance_summary(client, stored):
 
 def test_issue_trackers_and_tags(client):
     trackers = client.get("/api/performance/issue-tracker/").json()
-    assert trackers[0] == {"id": 1, "text": "Bugzilla", "task_base_url": "https://bugzilla.mozilla.org/show_bug.cgi?id="}
+    assert trackers[0] == {
+        "id": 1,
+        "text": "Bugzilla",
+        "task_base_url": "https://bugzilla.mozilla.org/show_bug.cgi?id=",
+    }
     assert client.get("/api/performance/tag/").json() == []

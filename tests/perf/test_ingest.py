@@ -97,7 +97,9 @@ def test_artifacts_are_fetched_validated_and_stored(database, ingestor, artifact
         ],
     )
     ids = _log_ids(database)
-    assert sorted(pending_perfherder_data_logs(database)) == sorted(v for k, v in ids.items() if k != "live_backing_log")
+    assert sorted(pending_perfherder_data_logs(database)) == sorted(
+        v for k, v in ids.items() if k != "live_backing_log"
+    )
     good = ingest_perfherder_data(database, ids["perfherder-data-raptor.json"], OPTIONS)
     assert good.status == "parsed"
     assert ingest_perfherder_data(database, ids["perfherder-data-bad.json"], OPTIONS).status == "failed"

@@ -34,7 +34,9 @@ def two_pushes(ingestor):
                             "subtests": [{"name": "a.com", "value": value * 2}]}],
             }  # fmt: skip
             blob = {"performance_data": obj}
-            jobs.append(factories.job(push["revision"], artifacts=[{"type": "json", "name": "performance_data", "blob": blob}]))
+            jobs.append(
+                factories.job(push["revision"], artifacts=[{"type": "json", "name": "performance_data", "blob": blob}])
+            )
     ingestor.store_jobs(REPO, parse_job_collection(jobs))
     return [p["revision"] for p in pushes]
 

@@ -45,8 +45,14 @@ def test_subtest_parent_only_when_suite_has_summary():
 def test_summary_hash_is_sha1_of_sorted_names_and_values(job_context):
     # Spelled out by hand for one fixture suite: names and values sorted, concatenated, SHA-1.
     parts = sorted(
-        ["suite", "option_collection_hash", "machine_platform", "fetch_content",
-         job_context.option_collection_hash, job_context.machine_platform]
+        [
+            "suite",
+            "option_collection_hash",
+            "machine_platform",
+            "fetch_content",
+            job_context.option_collection_hash,
+            job_context.machine_platform,
+        ]
     )
     expected = hashlib.sha1("".join(parts).encode()).hexdigest()
     obj = {"framework": {"name": "build_metrics"}, "suites": [{"name": "fetch_content", "value": 1.0, "subtests": []}]}

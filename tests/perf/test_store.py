@@ -76,10 +76,7 @@ def test_fixture_build_metrics_are_stored_with_hashes_and_parents(database, inge
     assert count(database, t.performance_signature) == 1 + 1 + 9 + 12
     assert count(database, t.performance_datum) == 23
     with database.read() as conn:
-        rows = {
-            (row.suite, row.test): row
-            for row in conn.execute(select(t.performance_signature))
-        }
+        rows = {(row.suite, row.test): row for row in conn.execute(select(t.performance_signature))}
         build_times = rows[("build times", "")]
         compile_step = rows[("build times", "compile")]
         assert build_times.signature_hash == "64ccf19ba5222f69272dc615991f62533d7be962"

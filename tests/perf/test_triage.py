@@ -39,8 +39,11 @@ def generated(database, ingestor):
         alerts = {
             suite: (alert_id, summary_id)
             for alert_id, summary_id, suite in conn.execute(
-                select(t.performance_alert.c.id, t.performance_alert.c.summary_id, t.performance_signature.c.suite)
-                .join(t.performance_signature, t.performance_signature.c.id == t.performance_alert.c.series_signature_id)
+                select(
+                    t.performance_alert.c.id, t.performance_alert.c.summary_id, t.performance_signature.c.suite
+                ).join(
+                    t.performance_signature, t.performance_signature.c.id == t.performance_alert.c.series_signature_id
+                )
             )
         }
         signatures = dict(conn.execute(select(t.performance_signature.c.suite, t.performance_signature.c.id)).all())
@@ -49,7 +52,9 @@ def generated(database, ingestor):
 
 def _summary(db, summary_id):
     with db.read() as conn:
-        return conn.execute(select(t.performance_alert_summary).where(t.performance_alert_summary.c.id == summary_id)).one()
+        return conn.execute(
+            select(t.performance_alert_summary).where(t.performance_alert_summary.c.id == summary_id)
+        ).one()
 
 
 def _alert(db, alert_id):
@@ -114,14 +119,18 @@ def test_reassigning_needs_a_related_summary_and_updates_both(database, generate
 def test_summary_updates(database, generated):
     pushes = generated["push_ids"]
     _, summary_id = generated["alerts"]["a"]
-    update_alert_summary(database, summary_id, {"bug_number": 123456, "notes": "see bug", "performance_tags": ["harness"]})
+    update_alert_summary(
+        database, summary_id, {"bug_number": 123456, "notes": "see bug", "performance_tags": ["harness"]}
+    )
     summary = _summary(database, summary_id)
     assert summary.bug_number == 123456 and summary.bug_updated is not None
     assert summary.notes == "see bug" and summary.performance_tags == "harness"
     with database.read() as conn:
         revisions = dict(conn.execute(select(t.push.c.id, t.push.c.revision)).all())
     with pytest.raises(TriageError, match="distinct"):
-        update_alert_summary(database, summary_id, {"revision": revisions[pushes[30]], "prev_push_revision": revisions[pushes[30]]})
+        update_alert_summary(
+            database, summary_id, {"revision": revisions[pushes[30]], "prev_push_revision": revisions[pushes[30]]}
+        )
     update_alert_summary(database, summary_id, {"revision": revisions[pushes[31]]})
     moved = _summary(database, summary_id)
     assert moved.push_id == pushes[31] and moved.original_push_id == pushes[30]

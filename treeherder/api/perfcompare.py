@@ -45,12 +45,30 @@ def _series(
     parent_signature: int | None = None,
 ) -> dict[tuple, dict[str, Any]]:
     """Comparable key → {signature, values, job ids, replicates} for one side of the comparison."""
-    d, s, r, oc, mp = t.performance_datum, t.performance_signature, t.repository, t.option_collection, t.machine_platform
+    d, s, r, oc, mp = (
+        t.performance_datum,
+        t.performance_signature,
+        t.repository,
+        t.option_collection,
+        t.machine_platform,
+    )
     query = (
         select(
-            d.c.id, d.c.value, d.c.job_id, s.c.id.label("signature_id"), s.c.framework_id, s.c.suite, s.c.test,
-            mp.c.platform, oc.c.options, s.c.extra_options, s.c.application, s.c.lower_is_better,
-            s.c.measurement_unit, s.c.has_subtests, s.c.parent_signature_id,
+            d.c.id,
+            d.c.value,
+            d.c.job_id,
+            s.c.id.label("signature_id"),
+            s.c.framework_id,
+            s.c.suite,
+            s.c.test,
+            mp.c.platform,
+            oc.c.options,
+            s.c.extra_options,
+            s.c.application,
+            s.c.lower_is_better,
+            s.c.measurement_unit,
+            s.c.has_subtests,
+            s.c.parent_signature_id,
         )
         .join(s, s.c.id == d.c.signature_id)
         .join(r, r.c.id == d.c.repository_id)
@@ -138,13 +156,20 @@ def compare_results(request: Request, db: Database = Depends(get_db)) -> ORJSONR
         )
         if base_push is not None:
             base_side = _series(
-                conn, base_repository, push_id=base_push.id,
-                parent_signature=_int(request, "base_parent_signature"), **common,
+                conn,
+                base_repository,
+                push_id=base_push.id,
+                parent_signature=_int(request, "base_parent_signature"),
+                **common,
             )
         else:
             base_side = _series(
-                conn, base_repository, since=new_push.push_timestamp - interval, until=new_push.push_timestamp,
-                parent_signature=_int(request, "base_parent_signature"), **common,
+                conn,
+                base_repository,
+                since=new_push.push_timestamp - interval,
+                until=new_push.push_timestamp,
+                parent_signature=_int(request, "base_parent_signature"),
+                **common,
             )
     rows = []
     for key in sorted(set(base_side) | set(new_side), key=lambda k: tuple(str(part) for part in k)):

@@ -97,9 +97,21 @@ def _signature_select() -> Select:
     )
     return (
         select(
-            s.c.id, s.c.signature_hash, s.c.framework_id, oc.c.option_collection_hash, mp.c.platform, s.c.suite,
-            s.c.test, s.c.lower_is_better, s.c.has_subtests, parent.c.signature_hash.label("parent_hash"), s.c.tags,
-            s.c.extra_options, s.c.measurement_unit, s.c.application, s.c.should_alert,
+            s.c.id,
+            s.c.signature_hash,
+            s.c.framework_id,
+            oc.c.option_collection_hash,
+            mp.c.platform,
+            s.c.suite,
+            s.c.test,
+            s.c.lower_is_better,
+            s.c.has_subtests,
+            parent.c.signature_hash.label("parent_hash"),
+            s.c.tags,
+            s.c.extra_options,
+            s.c.measurement_unit,
+            s.c.application,
+            s.c.should_alert,
         )
         .join(oc, oc.c.id == s.c.option_collection_id)
         .join(mp, mp.c.id == s.c.platform_id)
@@ -168,7 +180,9 @@ def list_signatures(
     if params.get("subtests") == "0":
         query = query.where(s.c.parent_signature_id.is_(None))
     if interval is not None:
-        query = query.where(s.c.last_updated >= datetime.fromtimestamp(time.time() - interval, UTC).replace(tzinfo=None))
+        query = query.where(
+            s.c.last_updated >= datetime.fromtimestamp(time.time() - interval, UTC).replace(tzinfo=None)
+        )
     if start is not None:
         query = query.where(s.c.last_updated >= start)
     if end is not None:
@@ -187,9 +201,15 @@ def list_signatures(
                 "application/json": {
                     "example": {
                         "78aaeaf7d3a0170f8a1fb0c4dc34ca276da47e1c": [
-                            {"id": 1, "signature_id": 4211, "job_id": 12, "push_id": 3,
-                             "revision": "9c6e4c31ad26efdad0b9af47a2b530bc414ce2c3",
-                             "push_timestamp": 1700000000, "value": 302.55}
+                            {
+                                "id": 1,
+                                "signature_id": 4211,
+                                "job_id": 12,
+                                "push_id": 3,
+                                "revision": "9c6e4c31ad26efdad0b9af47a2b530bc414ce2c3",
+                                "push_timestamp": 1700000000,
+                                "value": 302.55,
+                            }
                         ]
                     }
                 }
@@ -197,7 +217,9 @@ def list_signatures(
         }
     },
 )
-def list_data(request: Request, project: ProjectRef = Depends(get_project), db: Database = Depends(get_db)) -> ORJSONResponse:
+def list_data(
+    request: Request, project: ProjectRef = Depends(get_project), db: Database = Depends(get_db)
+) -> ORJSONResponse:
     params = request.query_params
     signature_ids = _ints(request, "signature_id", "Signature id(s) must be specified as integers")
     hashes = params.getlist("signatures")
@@ -212,8 +234,16 @@ def list_data(request: Request, project: ProjectRef = Depends(get_project), db: 
 
     d, s, p = t.performance_datum, t.performance_signature, t.push
     query = (
-        select(d.c.id, d.c.signature_id, d.c.job_id, d.c.push_id, p.c.revision, d.c.push_timestamp, d.c.value,
-               s.c.signature_hash)
+        select(
+            d.c.id,
+            d.c.signature_id,
+            d.c.job_id,
+            d.c.push_id,
+            p.c.revision,
+            d.c.push_timestamp,
+            d.c.value,
+            s.c.signature_hash,
+        )
         .join(s, s.c.id == d.c.signature_id)
         .join(p, p.c.id == d.c.push_id)
         .where(d.c.repository_id == project.id)
@@ -270,14 +300,18 @@ def list_platforms(
     if frameworks:
         query = query.where(s.c.framework_id.in_(frameworks))
     if interval is not None:
-        query = query.where(s.c.last_updated >= datetime.fromtimestamp(time.time() - interval, UTC).replace(tzinfo=None))
+        query = query.where(
+            s.c.last_updated >= datetime.fromtimestamp(time.time() - interval, UTC).replace(tzinfo=None)
+        )
     with db.read() as conn:
         platforms = conn.execute(query.distinct().order_by(mp.c.platform)).scalars().all()
     return ORJSONResponse(list(platforms))
 
 
 @router.get("/api/project/{project}/performance/job-data/", summary="All performance data of one job")
-def job_data(request: Request, project: ProjectRef = Depends(get_project), db: Database = Depends(get_db)) -> ORJSONResponse:
+def job_data(
+    request: Request, project: ProjectRef = Depends(get_project), db: Database = Depends(get_db)
+) -> ORJSONResponse:
     raw = request.query_params.get("job_id")
     try:
         job_id = int(raw) if raw is not None else None
@@ -324,11 +358,18 @@ def performance_summary(request: Request, db: Database = Depends(get_db)) -> ORJ
     interval_raw = params.get("interval")
     if not revision and interval_raw is None and not (startday and endday):
         raise APIError(400, {"non_field_errors": ["Required: revision, startday and endday or interval."]})
-    flags = {name: params.get(name, "").lower() in ("1", "true") for name in
-             ("no_subtests", "all_data", "replicates", "no_retriggers")}
+    flags = {
+        name: params.get(name, "").lower() in ("1", "true")
+        for name in ("no_subtests", "all_data", "replicates", "no_retriggers")
+    }
     frameworks = _ints(request, "framework", "Framework id(s) must be specified as integers")
     d, s, p, r, oc, mp = (
-        t.performance_datum, t.performance_signature, t.push, t.repository, t.option_collection, t.machine_platform,
+        t.performance_datum,
+        t.performance_signature,
+        t.push,
+        t.repository,
+        t.option_collection,
+        t.machine_platform,
     )
     with db.read() as conn:
         repo = conn.execute(select(r.c.id).where(r.c.name == repository)).first()
@@ -337,10 +378,29 @@ def performance_summary(request: Request, db: Database = Depends(get_db)) -> ORJ
         parent = s.alias("parent")
         query = (
             select(
-                d.c.id, d.c.job_id, d.c.push_id, d.c.push_timestamp, d.c.value, p.c.revision, s.c.id.label("signature_id"),
-                s.c.framework_id, s.c.signature_hash, mp.c.platform, s.c.test, s.c.suite, s.c.lower_is_better,
-                s.c.has_subtests, s.c.tags, s.c.extra_options, oc.c.options, parent.c.signature_hash.label("parent_hash"),
-                s.c.measurement_unit, s.c.application, s.c.should_alert, s.c.alert_change_type, s.c.alert_threshold,
+                d.c.id,
+                d.c.job_id,
+                d.c.push_id,
+                d.c.push_timestamp,
+                d.c.value,
+                p.c.revision,
+                s.c.id.label("signature_id"),
+                s.c.framework_id,
+                s.c.signature_hash,
+                mp.c.platform,
+                s.c.test,
+                s.c.suite,
+                s.c.lower_is_better,
+                s.c.has_subtests,
+                s.c.tags,
+                s.c.extra_options,
+                oc.c.options,
+                parent.c.signature_hash.label("parent_hash"),
+                s.c.measurement_unit,
+                s.c.application,
+                s.c.should_alert,
+                s.c.alert_change_type,
+                s.c.alert_threshold,
             )
             .join(s, s.c.id == d.c.signature_id)
             .join(p, p.c.id == d.c.push_id)
@@ -426,8 +486,14 @@ def performance_summary(request: Request, db: Database = Depends(get_db)) -> ORJ
         entry["submit_times"].append(row.push_timestamp)
         if flags["all_data"]:
             entry["data"].append(
-                {"job_id": row.job_id, "id": row.id, "value": round(row.value, 2), "push_timestamp": row.push_timestamp,
-                 "push_id": row.push_id, "revision": row.revision}
+                {
+                    "job_id": row.job_id,
+                    "id": row.id,
+                    "value": round(row.value, 2),
+                    "push_timestamp": row.push_timestamp,
+                    "push_id": row.push_id,
+                    "revision": row.revision,
+                }
             )
     return ORJSONResponse(list(series.values()))
 

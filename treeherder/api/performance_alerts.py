@@ -48,10 +48,23 @@ def _alerts_for(conn: Connection, where) -> list[Any]:
     summary = t.performance_alert_summary
     return conn.execute(
         select(
-            a, s.c.framework_id, s.c.signature_hash, mp.c.platform, s.c.suite, s.c.test, s.c.lower_is_better,
-            s.c.has_subtests, oc.c.option_collection_hash, s.c.tags, s.c.extra_options, s.c.measurement_unit,
-            s.c.suite_public_name, s.c.test_public_name, u.c.username.label("classifier"),
-            u.c.email.label("classifier_email"), summary.c.push_id.label("summary_push_id"),
+            a,
+            s.c.framework_id,
+            s.c.signature_hash,
+            mp.c.platform,
+            s.c.suite,
+            s.c.test,
+            s.c.lower_is_better,
+            s.c.has_subtests,
+            oc.c.option_collection_hash,
+            s.c.tags,
+            s.c.extra_options,
+            s.c.measurement_unit,
+            s.c.suite_public_name,
+            s.c.test_public_name,
+            u.c.username.label("classifier"),
+            u.c.email.label("classifier_email"),
+            summary.c.push_id.label("summary_push_id"),
             summary.c.prev_push_id.label("summary_prev_push_id"),
         )
         .join(s, s.c.id == a.c.series_signature_id)
@@ -146,9 +159,14 @@ def _summary_select():
     original, original_prev, u = t.push.alias("original_push"), t.push.alias("original_prev_push"), t.user
     return (
         select(
-            s, r.c.name.label("repository_name"), push.c.revision, push.c.push_timestamp,
-            prev.c.revision.label("prev_push_revision"), original.c.revision.label("original_revision"),
-            original_prev.c.revision.label("original_prev_push_revision"), u.c.username.label("assignee_username"),
+            s,
+            r.c.name.label("repository_name"),
+            push.c.revision,
+            push.c.push_timestamp,
+            prev.c.revision.label("prev_push_revision"),
+            original.c.revision.label("original_revision"),
+            original_prev.c.revision.label("original_prev_push_revision"),
+            u.c.username.label("assignee_username"),
             u.c.email.label("assignee_email"),
         )
         .join(r, r.c.id == s.c.repository_id)
@@ -232,11 +250,19 @@ def _page_url(request: Request, **changes: Any) -> str:
 @router.get("/api/performance/alertsummary/", summary="Alert summaries, newest first, a page at a time")
 def list_alert_summaries(request: Request, db: Database = Depends(get_db)) -> ORJSONResponse:
     s, a, sig, mp, push = (
-        t.performance_alert_summary, t.performance_alert, t.performance_signature, t.machine_platform, t.push,
+        t.performance_alert_summary,
+        t.performance_alert,
+        t.performance_signature,
+        t.machine_platform,
+        t.push,
     )
     query = _summary_select()
-    for name, column in (("id", s.c.id), ("status", s.c.status), ("framework", s.c.framework_id),
-                         ("repository", s.c.repository_id)):
+    for name, column in (
+        ("id", s.c.id),
+        ("status", s.c.status),
+        ("framework", s.c.framework_id),
+        ("repository", s.c.repository_id),
+    ):
         value = _int_param(request, name)
         if value is not None:
             query = query.where(column == value)
@@ -358,5 +384,3 @@ def get_alert(alert_id: int, db: Database = Depends(get_db)) -> ORJSONResponse:
             raise detail(404, "No PerformanceAlert matches the given query.")
         metadata = _metadata_for(conn, rows)
     return ORJSONResponse(alert_json(rows[0], metadata))
-
-

@@ -23,11 +23,12 @@ def perf() -> None:
 
 @perf.command("evaluate")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--detector", "detector_name", type=click.Choice(sorted(DETECTORS)), help="Score only this detector.")
 @click.option(
-    "--detector", "detector_name", type=click.Choice(sorted(DETECTORS)), help="Score only this detector."
-)
-@click.option(
-    "--tolerance", type=click.IntRange(min=0), default=DEFAULT_TOLERANCE, show_default=True,
+    "--tolerance",
+    type=click.IntRange(min=0),
+    default=DEFAULT_TOLERANCE,
+    show_default=True,
     help="How many points a detection may be off and still count.",
 )
 @click.option("--json", "as_json", is_flag=True, help='Print {"<detector>": {"precision", "recall", "f1"}}.')
@@ -55,7 +56,10 @@ def _detector_choices(pairs: tuple[str, ...]) -> dict[str, str]:
 @perf.command("generate-alerts")
 @click.option("--signature", "signature_ids", type=int, multiple=True, help="Only this signature id (repeatable).")
 @click.option(
-    "--framework-detector", "pairs", multiple=True, metavar="FRAMEWORK=DETECTOR",
+    "--framework-detector",
+    "pairs",
+    multiple=True,
+    metavar="FRAMEWORK=DETECTOR",
     help="Use another detector for a framework (repeatable), e.g. talos=edivisive.",
 )
 def generate_alerts_command(signature_ids: tuple[int, ...], pairs: tuple[str, ...]) -> None:

@@ -89,7 +89,7 @@ def confidence_text(confidence: float) -> str:
 
 
 def _change_class(base_avg: float, new_avg: float, confidence: float, new_is_better: bool) -> str:
-    """"success" (improvement), "danger" (regression), "warning" or "" as the compare view colours it."""
+    """ "success" (improvement), "danger" (regression), "warning" or "" as the compare view colours it."""
     if base_avg == 0 or new_avg == 0:
         return ""
     ratio = new_avg / base_avg

@@ -71,14 +71,18 @@ def generate_alerts(
     now = int(time.time()) if now is None else now
     with db.write() as conn:
         written = _generate(conn, signature_id, now, detector_choices or {})
-        conn.execute(delete(t.performance_alert_pending).where(t.performance_alert_pending.c.signature_id == signature_id))
+        conn.execute(
+            delete(t.performance_alert_pending).where(t.performance_alert_pending.c.signature_id == signature_id)
+        )
     return written
 
 
 def _generate(conn: Connection, signature_id: int, now: int, detector_choices: Mapping[str, str]) -> list[int]:
     sig, fw = t.performance_signature, t.performance_framework
     signature = conn.execute(
-        select(sig, fw.c.name.label("framework_name")).join(fw, fw.c.id == sig.c.framework_id).where(sig.c.id == signature_id)
+        select(sig, fw.c.name.label("framework_name"))
+        .join(fw, fw.c.id == sig.c.framework_id)
+        .where(sig.c.id == signature_id)
     ).first()
     if signature is None:
         return []

@@ -119,7 +119,9 @@ def ingest_perfherder_data(db: Database, job_log_id: int, fetch_options: Any = N
         status, error = "failed", str(exc)
     with db.write() as conn:
         moved = conn.execute(
-            update(jl).where(jl.c.id == job_log_id, jl.c.status.in_(_RETRYABLE_STATUSES)).values(status=t.LOG_STATUS_CODE[status])
+            update(jl)
+            .where(jl.c.id == job_log_id, jl.c.status.in_(_RETRYABLE_STATUSES))
+            .values(status=t.LOG_STATUS_CODE[status])
         ).rowcount
         if moved and status == "parsed" and obj:
             signature_ids = store_job_performance(conn, row.job_id, [obj])

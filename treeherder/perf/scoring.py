@@ -63,9 +63,7 @@ def mean_score(scores: Sequence[Score]) -> Score:
     if not scores:
         return Score(0.0, 0.0, 0.0)
     n = len(scores)
-    return Score(
-        sum(s.precision for s in scores) / n, sum(s.recall for s in scores) / n, sum(s.f1 for s in scores) / n
-    )
+    return Score(sum(s.precision for s in scores) / n, sum(s.recall for s in scores) / n, sum(s.f1 for s in scores) / n)
 
 
 def pooled_score(pairs: Iterable[tuple[Sequence[int], Sequence[int]]], margin: int) -> Score:

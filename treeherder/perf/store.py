@@ -66,8 +66,14 @@ def _stored_jobs(conn: Connection, repository: str, job_ids: Sequence[int]) -> d
     for start in range(0, len(job_ids), _CHUNK):
         rows = conn.execute(
             select(
-                j.c.id, j.c.tier, j.c.push_id, p.c.push_timestamp, oc.c.option_collection_hash, mp.c.platform,
-                j.c.machine_platform_id, j.c.option_collection_id,
+                j.c.id,
+                j.c.tier,
+                j.c.push_id,
+                p.c.push_timestamp,
+                oc.c.option_collection_hash,
+                mp.c.platform,
+                j.c.machine_platform_id,
+                j.c.option_collection_id,
             )
             .join(p, p.c.id == j.c.push_id)
             .join(oc, oc.c.id == j.c.option_collection_id)
@@ -89,10 +95,27 @@ def _stored_jobs(conn: Connection, repository: str, job_ids: Sequence[int]) -> d
 
 
 _DESCRIPTIVE = (
-    "platform_id", "option_collection_id", "suite", "test", "lower_is_better", "has_subtests", "extra_options",
-    "tags", "measurement_unit", "suite_public_name", "test_public_name", "should_alert", "monitor",
-    "alert_notify_emails", "alert_change_type", "alert_threshold", "alert_severity", "min_back_window",
-    "max_back_window", "fore_window", "parent_signature_id",
+    "platform_id",
+    "option_collection_id",
+    "suite",
+    "test",
+    "lower_is_better",
+    "has_subtests",
+    "extra_options",
+    "tags",
+    "measurement_unit",
+    "suite_public_name",
+    "test_public_name",
+    "should_alert",
+    "monitor",
+    "alert_notify_emails",
+    "alert_change_type",
+    "alert_threshold",
+    "alert_severity",
+    "min_back_window",
+    "max_back_window",
+    "fore_window",
+    "parent_signature_id",
 )
 
 
@@ -189,7 +212,9 @@ def store_performance_objects(
         framework = frameworks.get(obj["framework"]["name"])
         if framework is None or not framework[1]:
             if obj["framework"]["name"] not in _QUIET_FRAMEWORKS:
-                log.warning("job %s: skipping data of unknown or disabled framework %r", ref.job_id, obj["framework"]["name"])
+                log.warning(
+                    "job %s: skipping data of unknown or disabled framework %r", ref.job_id, obj["framework"]["name"]
+                )
             continue
         built.append((build_performance_rows(obj, job.context), framework[0], job))
     if not built:
@@ -213,7 +238,9 @@ def store_performance_objects(
             if parents is not None:
                 parent_id = parents[(repository_id, framework_id, row.application, row.parent_signature_hash)]
             out.append(
-                _signature_values(row, repository_id, framework_id, job.platform_id, job.option_collection_id, parent_id)
+                _signature_values(
+                    row, repository_id, framework_id, job.platform_id, job.option_collection_id, parent_id
+                )
             )
         return out
 
@@ -285,11 +312,7 @@ def store_performance_objects(
 
 def store_job_performance_artifacts(conn: Connection, repo: Any, triples: Iterable[tuple[Any, int, int]]) -> set[int]:
     """Job-extras handler for ``treeherder.ingest.store``: the ``perf_artifacts`` of the jobs just written."""
-    items = [
-        (obj, JobRef(job_id, push_id))
-        for datum, job_id, push_id in triples
-        for obj in datum.perf_artifacts
-    ]
+    items = [(obj, JobRef(job_id, push_id)) for datum, job_id, push_id in triples for obj in datum.perf_artifacts]
     return store_performance_objects(conn, repo.id, repo.name, repo.performance_alerts_enabled, items)
 
 

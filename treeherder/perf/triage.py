@@ -82,25 +82,35 @@ def create_manual_alert(db: Database, summary_id: int, signature_id: int) -> int
     s, sig, d, p = t.performance_alert_summary, t.performance_signature, t.performance_datum, t.push
     with db.write() as conn:
         summary = conn.execute(
-            select(s.c.id, p.c.push_timestamp.label("prev_time")).join(p, p.c.id == s.c.prev_push_id).where(s.c.id == summary_id)
+            select(s.c.id, p.c.push_timestamp.label("prev_time"))
+            .join(p, p.c.id == s.c.prev_push_id)
+            .where(s.c.id == summary_id)
         ).first()
         signature = conn.execute(select(sig).where(sig.c.id == signature_id)).first()
         if summary is None or signature is None:
             raise NotFound("Summary and signature ids necessary to create alert")
         back_size = signature.max_back_window or MAX_BACK_WINDOW
         fore_size = signature.fore_window or FORE_WINDOW
-        before = conn.execute(
-            select(d.c.value)
-            .where(d.c.signature_id == signature_id, d.c.push_timestamp <= summary.prev_time)
-            .order_by(d.c.push_timestamp.desc(), d.c.id.desc())
-            .limit(back_size)
-        ).scalars().all()
-        after = conn.execute(
-            select(d.c.value)
-            .where(d.c.signature_id == signature_id, d.c.push_timestamp > summary.prev_time)
-            .order_by(d.c.push_timestamp, d.c.id)
-            .limit(fore_size)
-        ).scalars().all()
+        before = (
+            conn.execute(
+                select(d.c.value)
+                .where(d.c.signature_id == signature_id, d.c.push_timestamp <= summary.prev_time)
+                .order_by(d.c.push_timestamp.desc(), d.c.id.desc())
+                .limit(back_size)
+            )
+            .scalars()
+            .all()
+        )
+        after = (
+            conn.execute(
+                select(d.c.value)
+                .where(d.c.signature_id == signature_id, d.c.push_timestamp > summary.prev_time)
+                .order_by(d.c.push_timestamp, d.c.id)
+                .limit(fore_size)
+            )
+            .scalars()
+            .all()
+        )
         if not before or not after:
             raise TriageError("Insufficient data to create an alert")
         prev_value = math.fsum(before) / len(before)
@@ -219,7 +229,9 @@ def update_alert_summary(db: Database, summary_id: int, changes: dict[str, Any])
             for field, column in (("revision", "push_id"), ("prev_push_revision", "prev_push_id")):
                 if field in revisions:
                     push_id = conn.execute(
-                        select(p.c.id).where(p.c.repository_id == summary.repository_id, p.c.revision == revisions[field])
+                        select(p.c.id).where(
+                            p.c.repository_id == summary.repository_id, p.c.revision == revisions[field]
+                        )
                     ).scalar()
                     if push_id is None:
                         raise TriageError(f"No push with revision {revisions[field]}")

@@ -95,6 +95,8 @@ def parse_detector_choices(text: str) -> dict[str, str]:
             continue
         framework, sep, name = (part.strip() for part in entry.partition("="))
         if not sep or not framework or name not in DETECTORS:
-            raise ValueError(f"{entry!r}: expected FRAMEWORK=DETECTOR with DETECTOR one of {', '.join(sorted(DETECTORS))}")
+            raise ValueError(
+                f"{entry!r}: expected FRAMEWORK=DETECTOR with DETECTOR one of {', '.join(sorted(DETECTORS))}"
+            )
         choices[framework] = name
     return choices

@@ -41,9 +41,7 @@ def noise_scale(x: np.ndarray) -> float:
     return scale
 
 
-def pelt_rbf(
-    values: Sequence[float], penalty: float, bandwidth: float, min_size: int = MIN_SIZE
-) -> list[int]:
+def pelt_rbf(values: Sequence[float], penalty: float, bandwidth: float, min_size: int = MIN_SIZE) -> list[int]:
     """Exact penalised segmentation with the RBF kernel cost; returns the first index of each new segment.
 
     ``bandwidth`` is in units of the series' noise scale. The cost of a segment [s, t) is
@@ -112,9 +110,7 @@ def _energy_statistic(z: np.ndarray, min_size: int) -> tuple[int, float]:
     wr = within_right[taus]
     cross = total - wl - wr
     statistic = (
-        2.0 * cross / (left_n * right_n)
-        - wl / (left_n * (left_n - 1) / 2)
-        - wr / (right_n * (right_n - 1) / 2)
+        2.0 * cross / (left_n * right_n) - wl / (left_n * (left_n - 1) / 2) - wr / (right_n * (right_n - 1) / 2)
     ) * (left_n * right_n / m)
     best = int(np.argmax(statistic))
     return int(taus[best]), float(statistic[best])
@@ -212,7 +208,9 @@ def drop_small_changes(
             # standard error of a difference of two medians: 1.2533 sigma / sqrt(n) each
             stderr = 1.2533 * noise * math.sqrt(1 / len(left) + 1 / len(right))
             z = abs(after - before) / stderr if stderr > 0 else math.inf
-            strengths.append(min(relative / min_relative if min_relative else math.inf, z / min_z if min_z else math.inf))
+            strengths.append(
+                min(relative / min_relative if min_relative else math.inf, z / min_z if min_z else math.inf)
+            )
         weakest = int(np.argmin(strengths))
         if strengths[weakest] >= 1.0:
             break
