@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from treeherder.api.responses import ORJSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from treeherder import __version__
@@ -56,6 +57,14 @@ async def _api_error(_request: Request, exc: APIError) -> ORJSONResponse:
 
 async def _http_error(_request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
     return ORJSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+async def _data_error(_request: Request, exc: DataError) -> ORJSONResponse:
+    # The database refused a value taken from the request (a number beyond its column's range, a NUL character in
+    # text): bad input, not a server fault.
+    log.info("database refused a request value: %s", exc.orig)
+    body = {"detail": "A value in the request cannot be stored or compared (out of range or invalid)"}
+    return ORJSONResponse(body, status_code=400)
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> ORJSONResponse:
@@ -121,6 +130,7 @@ def create_app(
     app.add_exception_handler(APIError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _data_error)
     # Inside CORS and the User-Agent check: body size limit, Hawk verification, throttling, signed responses.
     app.add_middleware(HawkMiddleware, settings=settings, db=db)
     # CORS is open for reads; writes are made by authenticated tools, not by other sites' pages.

@@ -100,12 +100,17 @@ ENTER_A_NUMBER = "Enter a number."
 ENTER_A_DATETIME = "Enter a valid date/time."
 
 
+# No stored id or number lies outside 64 bits; larger values are refused as input errors before any SQL sees them.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def parse_int(value: str) -> int | None:
-    """An integer as Python's int() reads it (surrounding spaces allowed), else None."""
+    """A 64-bit integer as Python's int() reads it (surrounding spaces allowed), else None."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if INT64_MIN <= number <= INT64_MAX else None
 
 
 def parse_number(value: str) -> int | float | None:
@@ -117,7 +122,7 @@ def parse_number(value: str) -> int | float | None:
         as_float = float(value)
     except (TypeError, ValueError):
         return None
-    if not math.isfinite(as_float):
+    if not math.isfinite(as_float) or not INT64_MIN <= as_float <= INT64_MAX:
         return None
     return int(as_float) if as_float.is_integer() else as_float
 
@@ -164,7 +169,7 @@ def parse_timestamp(value: str) -> float | None:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return number if math.isfinite(number) else None
+    return number if math.isfinite(number) and INT64_MIN <= number <= INT64_MAX else None
 
 
 def to_unix(moment: datetime) -> int:

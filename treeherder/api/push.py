@@ -231,10 +231,9 @@ def list_pushes(project: ProjectName, request: Request, db: Database = Depends(g
                 clauses.append(_ID_OPS[key](p.c.id, number))
 
         if filter_params.get("id__in"):
-            try:
-                ids = [int(item) for item in filter_params["id__in"].split(",")]
-            except ValueError:
-                raise detail(400, "Invalid id__in specification") from None
+            ids = [parse_int(item) for item in filter_params["id__in"].split(",")]
+            if any(push_id is None for push_id in ids):
+                raise detail(400, "Invalid id__in specification")
             clauses.append(p.c.id.in_(ids))
 
         author = filter_params.get("author")

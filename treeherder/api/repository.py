@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from treeherder.api.deps import get_db
 from treeherder.api.errors import detail
+from treeherder.api.params import INT64_MAX, INT64_MIN
 from treeherder.db import tables as t
 from treeherder.db.engine import Database
 
@@ -74,6 +75,8 @@ def list_repositories(db: Database = Depends(get_db)) -> ORJSONResponse:
     },
 )
 def get_repository(repository_id: int, db: Database = Depends(get_db)) -> ORJSONResponse:
+    if not INT64_MIN <= repository_id <= INT64_MAX:
+        raise detail(404, "No Repository matches the given query.")
     with db.read() as conn:
         row = conn.execute(_select().where(t.repository.c.id == repository_id)).first()
     if row is None:
