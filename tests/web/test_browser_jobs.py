@@ -437,3 +437,24 @@ def test_details_show_the_performance_data_of_a_job(page, ui_server):
     table.locator("a").first.click()
     page.wait_for_selector("body[data-ready=true]")
     assert page.locator("#chart path.series-line").count() == 1
+
+
+def test_details_say_when_a_failed_jobs_log_is_not_parsed_yet(page, ui_server, failed_job):
+    pushes = _newest_push_ids(ui_server, REPO)
+    j, log = t.job, t.job_log
+    with ui_server.db.read() as conn:
+        job_id, log_name = conn.execute(
+            select(j.c.id, log.c.name)
+            .join(log, log.c.job_id == j.c.id)
+            .where(j.c.push_id.in_(pushes), j.c.result == "testfailed", log.c.status == t.LOG_STATUS_CODE["pending"])
+            .limit(1)
+        ).one()
+    page.goto(f"{ui_server.url}/jobs?repo={REPO}&job={job_id}")
+    failures = page.locator("#details [data-section=failures] .section-body")
+    page.wait_for_function(
+        "() => { const body = document.querySelector('#details [data-section=failures] .section-body');"
+        " return body !== null && !body.textContent.includes('Loading'); }"
+    )
+    assert failures.inner_text() == "The log has not been parsed yet."
+    # The log viewer link names the log.
+    assert page.locator("#details .open-log").first.get_attribute("href").endswith(f"&log={log_name}")

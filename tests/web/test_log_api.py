@@ -136,3 +136,23 @@ def test_cache_keeps_to_its_budget_dropping_the_least_recently_used(tmp_path, lo
     # An evicted log is fetched again when asked for.
     cache.get(f"{log_server.url}/b.log")
     assert log_server.requests.count("/b.log") == 2
+
+
+def test_a_log_is_chosen_by_name(allowlisted_client, ingestor, log_server):
+    (log_server.folder / "summary.log").write_bytes(b'{"action": "test_groups"}\n')
+    (log_server.folder / "raw.log").write_bytes(b"raw line 1\nraw line 2\n")
+    push = factories.push(1)
+    ingestor.store_pushes(REPO, parse_push_collection([push]))
+    logs = [
+        {"name": "errorsummary_json", "url": f"{log_server.url}/summary.log", "parse_status": "parsed"},
+        {"name": "live_backing_log", "url": f"{log_server.url}/raw.log", "parse_status": "parsed"},
+    ]
+    datum = factories.job(push["revision"], guid="two-logs", result="testfailed", log_references=logs)
+    job_id = ingestor.store_jobs(REPO, parse_job_collection([datum])).job_ids["two-logs"]
+    url = f"/api/project/{REPO}/jobs/{job_id}/log/"
+    # By default the raw text log, whatever the order the logs were submitted in.
+    assert allowlisted_client.get(url).json()["lines"] == ["raw line 1", "raw line 2"]
+    named = allowlisted_client.get(url, params={"name": "errorsummary_json"}).json()
+    assert (named["log_name"], named["lines"]) == ("errorsummary_json", ['{"action": "test_groups"}'])
+    missing = allowlisted_client.get(url, params={"name": "nope"})
+    assert (missing.status_code, missing.json()) == (404, {"detail": f"No log named nope for job {job_id}"})

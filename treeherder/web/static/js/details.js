@@ -43,9 +43,10 @@ function unavailable(name, error) {
   if (body) body.classList.add('muted');
 }
 
-function logViewerUrl(repo, jobId, line) {
-  const base = `/logviewer?repo=${encodeURIComponent(repo)}&job_id=${jobId}`;
-  return line === undefined || line === null ? base : `${base}&line=${line + 1}`;
+function logViewerUrl(repo, jobId, line, logName) {
+  let url = `/logviewer?repo=${encodeURIComponent(repo)}&job_id=${jobId}`;
+  if (logName) url += `&log=${encodeURIComponent(logName)}`;
+  return line === undefined || line === null ? url : `${url}&line=${line + 1}`;
 }
 
 function link(url, text) {
@@ -83,7 +84,7 @@ function summaryHtml(job, repository) {
 function logsHtml(repo, job) {
   const logs = job.logs || [];
   if (!logs.length) return '<span class="muted">No logs.</span>';
-  const items = logs.map((log) => `<li>${escapeHtml(log.name)}: <a href="${escapeHtml(logViewerUrl(repo, job.id))}" class="open-log">log viewer</a> · ${link(log.url, 'raw')}</li>`);
+  const items = logs.map((log) => `<li>${escapeHtml(log.name)}: <a href="${escapeHtml(logViewerUrl(repo, job.id, null, log.name))}" class="open-log">log viewer</a> · ${link(log.url, 'raw')}</li>`);
   return `<ul class="plain">${items.join('')}</ul>`;
 }
 
@@ -96,8 +97,17 @@ function bugLinks(bugs) {
   }).join('');
 }
 
-function failureSummaryHtml(repo, jobId, suggestions) {
-  if (!suggestions.length) return '<span class="muted">No error lines.</span>';
+const PARSE_STATUS_TEXT = {
+  pending: 'The log has not been parsed yet.',
+  failed: 'The log could not be parsed.',
+  'skipped-size': 'The log is too large to be parsed.',
+};
+
+function failureSummaryHtml(repo, jobId, suggestions, logStatuses = []) {
+  if (!suggestions.length) {
+    const unparsed = logStatuses.map((status) => PARSE_STATUS_TEXT[status]).find(Boolean);
+    return `<span class="muted">${unparsed || 'No error lines.'}</span>`;
+  }
   const items = suggestions.map((item) => {
     const open = (item.bugs && item.bugs.open_recent) || [];
     const others = (item.bugs && item.bugs.all_others) || [];
@@ -220,8 +230,8 @@ export async function showJobDetails(repo, jobId, repository, { onClose } = {}) 
 
   const failed = job.state === 'completed' && ['testfailed', 'busted', 'exception'].includes(job.result);
   if (failed) {
-    api.bugSuggestions(repo, jobId).then(
-      (items) => live() && fill('failures', failureSummaryHtml(repo, jobId, items)),
+    Promise.all([api.bugSuggestions(repo, jobId), api.jobLogUrls(repo, jobId).catch(() => [])]).then(
+      ([items, logs]) => live() && fill('failures', failureSummaryHtml(repo, jobId, items, logs.map((log) => log.parse_status))),
       (error) => live() && unavailable('failures', error),
     );
   } else {

@@ -14,6 +14,7 @@ const MAX_SCROLL_PX = 15_000_000;
 const view = {
   repo: null,
   jobId: null,
+  logName: null, // which of the job's logs (default: the server's choice, the raw text log)
   total: 0,
   chunks: new Map(), // chunk index -> array of lines, or a Promise while loading
   errors: new Set(), // 0-based line numbers of error lines
@@ -35,7 +36,7 @@ function loadChunk(index) {
   const known = view.chunks.get(index);
   if (known) return Promise.resolve(known);
   const start = index * CHUNK;
-  const promise = api.logLines(view.repo, view.jobId, start, start + CHUNK).then(
+  const promise = api.logLines(view.repo, view.jobId, start, start + CHUNK, view.logName).then(
     (answer) => {
       view.chunks.set(index, answer.lines);
       if (answer.total_lines !== view.total) setTotal(answer.total_lines);
@@ -141,8 +142,9 @@ async function loadJobHeader() {
       + `<strong>${escapeHtml(job.job_type_name)}</strong> <span class="muted">${escapeHtml(job.platform)} ${escapeHtml(job.platform_option || '')}</span> `
       + `<a href="/jobs?repo=${encodeURIComponent(view.repo)}&amp;revision=${escapeHtml(job.push_revision || '')}&amp;job=${job.id}">back to the job</a>`;
     document.title = `Log: ${job.job_type_name}`;
-    const raw = (job.logs || [])[0];
-    if (raw) document.getElementById('log-raw').href = raw.url;
+    const logs = job.logs || [];
+    const raw = logs.find((log) => log.name === view.logName) || logs[0];
+    if (raw && /^https?:/i.test(raw.url)) document.getElementById('log-raw').href = raw.url;
     if (!job.push_revision && job.push_id) {
       // The detail endpoint may not carry the push revision; find it for the "back" link.
       api.pushes(view.repo, { id: job.push_id }).then((answer) => {
@@ -191,6 +193,7 @@ async function main() {
   const params = pageParams();
   view.repo = params.get('repo');
   view.jobId = Number(params.get('job_id'));
+  view.logName = params.get('log');
   setupTopBar(view.repo);
   if (!view.repo || !view.jobId) {
     notify('Open the log viewer from a job: it needs ?repo=NAME&job_id=ID.', { error: true });
