@@ -9,8 +9,10 @@ from treeherder.perf.cli import perf
 from treeherder.perf.detect import DETECTORS
 from treeherder.perf.evaluate import (
     InvalidSeriesFile,
+    LabelledSeries,
     load_series_file,
     parse_series_file,
+    score_detector,
     uses_annotators,
 )
 from treeherder.perf.scoring import (
@@ -113,3 +115,28 @@ def test_mozilla_benchmark_multi_annotator_scores(shared_fixtures):
     for margin in (5, 3):
         assert f1_at("edivisive", margin) > f1_at("ttest", margin)
         assert f1_at("pelt", margin) > f1_at("ttest", margin)
+
+
+UPSTREAM_SERIES_CHANGES = {
+    "runs1.json": [1365019665],
+    "runs2.json": [1357704596, 1358971894, 1365014104],
+    "runs3.json": [1335293827, 1338839958],
+    "runs4.json": [1364922838],
+    "runs5.json": [],
+    "a11y.json": [1366197637, 1367799757],
+    "tp5rss.json": [1372846906, 1373413365, 1373424974],
+}
+
+
+def test_change_point_detectors_on_upstream_series(shared_fixtures):
+    """The graph-server series upstream's detector test uses: most of its expected changes are found."""
+    series = []
+    for name, stamps in UPSTREAM_SERIES_CHANGES.items():
+        runs = sorted(
+            json.loads((shared_fixtures / "perf" / "series" / name).read_text())["test_runs"], key=lambda r: r[2]
+        )
+        times = [run[2] for run in runs]
+        series.append(LabelledSeries(name, [run[3] for run in runs], [times.index(s) for s in stamps]))
+    for name in ("edivisive", "pelt"):
+        score = score_detector(DETECTORS[name], series, tolerance=5)
+        assert score.recall >= 0.8, (name, score)
