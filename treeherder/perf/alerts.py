@@ -127,6 +127,39 @@ def noise_profile(earlier: Sequence[RevisionDatum]) -> str:
     return profile if isinstance(profile, str) else "N/A"
 
 
+def _alert_at(
+    data: list[RevisionDatum],
+    index: int,
+    prev_value: float,
+    new_value: float,
+    t_value: float,
+    settings: AlertSettings,
+    with_noise_profile: bool,
+) -> AlertCandidate | None:
+    """The alert for a change at ``data[index]``, or None when the change is below the alert threshold."""
+    threshold = settings.alert_threshold if settings.alert_threshold is not None else REGRESSION_THRESHOLD
+    amount_abs = new_value - prev_value
+    amount_pct = 100 * abs(amount_abs) / prev_value if prev_value != 0 else 0.0
+    size = abs(amount_abs) if settings.alert_change_type == CHANGE_TYPE_ABSOLUTE else amount_pct
+    if size < threshold:
+        return None
+    cur, prev = data[index], data[index - 1]
+    return AlertCandidate(
+        push_id=cur.push_id,
+        push_timestamp=cur.push_timestamp,
+        prev_push_id=prev.push_id,
+        prev_push_timestamp=prev.push_timestamp,
+        prev_value=prev_value,
+        new_value=new_value,
+        amount_abs=amount_abs,
+        amount_pct=amount_pct,
+        t_value=INFINITE_T_VALUE if math.isinf(t_value) else t_value,
+        is_regression=(amount_abs > 0 and settings.lower_is_better)
+        or (amount_abs < 0 and not settings.lower_is_better),
+        noise_profile=noise_profile(data[:index]) if with_noise_profile else "N/A",
+    )
+
+
 def find_alerts(
     data: list[RevisionDatum], settings: AlertSettings, with_noise_profile: bool = True
 ) -> list[AlertCandidate]:
@@ -138,42 +171,34 @@ def find_alerts(
         fore_window=settings.fore_window or FORE_WINDOW,
         t_threshold=T_THRESHOLD,
     )
-    threshold = settings.alert_threshold if settings.alert_threshold is not None else REGRESSION_THRESHOLD
-    absolute = settings.alert_change_type == CHANGE_TYPE_ABSOLUTE
-    alerts: list[AlertCandidate] = []
+    alerts = []
     for index in range(1, len(analysed)):
         cur = analysed[index]
-        if not cur.change_detected:
-            continue
-        prev = analysed[index - 1]
-        prev_value = cur.historical_stats.avg
-        new_value = cur.forward_stats.avg
-        amount_abs = new_value - prev_value
-        amount_pct = 100 * abs(amount_abs) / prev_value if prev_value != 0 else 0.0
-        if absolute:
-            if abs(amount_abs) < threshold:
-                continue
-        elif amount_pct < threshold:
-            continue
-        is_regression = (amount_abs > 0 and settings.lower_is_better) or (
-            amount_abs < 0 and not settings.lower_is_better
-        )
-        alerts.append(
-            AlertCandidate(
-                push_id=cur.push_id,
-                push_timestamp=cur.push_timestamp,
-                prev_push_id=prev.push_id,
-                prev_push_timestamp=prev.push_timestamp,
-                prev_value=prev_value,
-                new_value=new_value,
-                amount_abs=amount_abs,
-                amount_pct=amount_pct,
-                t_value=INFINITE_T_VALUE if math.isinf(cur.t) else cur.t,
-                is_regression=is_regression,
-                noise_profile=noise_profile(analysed[:index]) if with_noise_profile else "N/A",
+        if cur.change_detected:
+            alert = _alert_at(
+                analysed,
+                index,
+                cur.historical_stats.avg,
+                cur.forward_stats.avg,
+                cur.t,
+                settings,
+                with_noise_profile,
             )
-        )
+            if alert is not None:
+                alerts.append(alert)
     return alerts
+
+
+def _values_window(data: list[RevisionDatum], indexes: range, limit: int) -> list[list[float]]:
+    """Per-push values taken in ``indexes`` order until at least ``limit`` values are collected."""
+    window: list[list[float]] = []
+    collected = 0
+    for i in indexes:
+        if collected >= limit:
+            break
+        window.append(data[i].values)
+        collected += len(data[i].values)
+    return window
 
 
 def find_alerts_with_detector(
@@ -194,59 +219,31 @@ def find_alerts_with_detector(
         return find_alerts(data, settings, with_noise_profile)
     from treeherder.perf.detect import get_detector
 
-    detector = get_detector(detector_name)
     data.sort(key=lambda d: d.push_timestamp)
     push_means = [math.fsum(d.values) / len(d.values) for d in data]
-    changes = detector.change_indexes(push_means)
+    changes = get_detector(detector_name).change_indexes(push_means)
     max_back = settings.max_back_window or MAX_BACK_WINDOW
     fore_size = settings.fore_window or FORE_WINDOW
-    threshold = settings.alert_threshold if settings.alert_threshold is not None else REGRESSION_THRESHOLD
-    absolute = settings.alert_change_type == CHANGE_TYPE_ABSOLUTE
-    alerts: list[AlertCandidate] = []
     bounds = [0, *changes, len(data)]
+    alerts = []
     for position, index in enumerate(changes, start=1):
         if sum(len(d.values) for d in data[index:]) < fore_size:
             continue
-        back: list[list[float]] = []
-        collected = 0
-        j = index - 1
-        while j >= bounds[position - 1] and collected < max_back:
-            back.append(data[j].values)
-            collected += len(data[j].values)
-            j -= 1
-        fore: list[list[float]] = []
-        collected = 0
-        k = index
-        while k < bounds[position + 1] and collected < fore_size:
-            fore.append(data[k].values)
-            collected += len(data[k].values)
-            k += 1
+        back = _values_window(data, range(index - 1, bounds[position - 1] - 1, -1), max_back)
+        fore = _values_window(data, range(index, bounds[position + 1]), fore_size)
         if not back or not fore:
             continue
-        prev_value = window_stats(back).avg
-        new_value = window_stats(fore).avg
-        amount_abs = new_value - prev_value
-        amount_pct = 100 * abs(amount_abs) / prev_value if prev_value != 0 else 0.0
-        if (abs(amount_abs) if absolute else amount_pct) < threshold:
-            continue
-        t_value = abs(welch_t(back, fore))
-        cur, prev = data[index], data[index - 1]
-        alerts.append(
-            AlertCandidate(
-                push_id=cur.push_id,
-                push_timestamp=cur.push_timestamp,
-                prev_push_id=prev.push_id,
-                prev_push_timestamp=prev.push_timestamp,
-                prev_value=prev_value,
-                new_value=new_value,
-                amount_abs=amount_abs,
-                amount_pct=amount_pct,
-                t_value=INFINITE_T_VALUE if math.isinf(t_value) else t_value,
-                is_regression=(amount_abs > 0 and settings.lower_is_better)
-                or (amount_abs < 0 and not settings.lower_is_better),
-                noise_profile=noise_profile(data[:index]) if with_noise_profile else "N/A",
-            )
+        alert = _alert_at(
+            data,
+            index,
+            window_stats(back).avg,
+            window_stats(fore).avg,
+            abs(welch_t(back, fore)),
+            settings,
+            with_noise_profile,
         )
+        if alert is not None:
+            alerts.append(alert)
     return alerts
 
 
