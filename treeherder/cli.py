@@ -94,6 +94,11 @@ def serve(host: str, port: int, workers: int, sample_data: bool) -> None:
     """Serve the API and the web UI (creating or upgrading the schema first)."""
     import uvicorn
 
+    if not os.environ.get("SITE_URL"):
+        # Links (and the sample data's log URLs) point at where this server actually listens.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        os.environ["SITE_URL"] = f"http://{shown}:{port}"
+        get_settings.cache_clear()
     settings = get_settings()
     configure_logging(settings)
     db = open_database(settings)
