@@ -100,3 +100,15 @@ def test_sample_logs_are_served(client):
     response = client.get("/sample-logs/mochitest-fail.log.gz")
     assert response.status_code == 200
     assert response.content[:2] == b"\x1f\x8b"
+
+
+def test_head_is_answered_like_get_without_a_body(client, fixture_pushes):
+    for url in ("/api/repository/", "/api/project/mozilla-central/push/", "/api/jobs/"):
+        got, head = client.get(url), client.head(url)
+        assert head.status_code == 200, url
+        assert head.content == b""
+        assert head.headers["content-type"] == got.headers["content-type"]
+        assert head.headers["content-length"] == got.headers["content-length"]
+    assert client.head("/api/project/nope/push/").status_code == 404
+    paths = client.get("/api/schema/", params={"format": "json"}).json()["paths"]
+    assert not any("head" in operations for operations in paths.values())  # HEAD stays out of the schema

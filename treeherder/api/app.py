@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from treeherder import __version__
 from treeherder.api import docs, health, jobs, notes, perfcompare, performance, performance_alerts, push, refdata, repository, submit
 from treeherder.api.errors import APIError
-from treeherder.api.middleware import UserAgentAndVersionMiddleware
+from treeherder.api.middleware import HeadAsGetMiddleware, UserAgentAndVersionMiddleware
 from treeherder.auth.middleware import HawkMiddleware
 from treeherder.config import Settings, get_settings
 from treeherder.db.engine import Database
@@ -131,6 +131,8 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _data_error)
+    # Innermost: HEAD reaches the routes as GET, after authentication has seen the real method.
+    app.add_middleware(HeadAsGetMiddleware)
     # Inside CORS and the User-Agent check: body size limit, Hawk verification, throttling, signed responses.
     app.add_middleware(HawkMiddleware, settings=settings, db=db)
     # CORS is open for reads; writes are made by authenticated tools, not by other sites' pages.

@@ -57,3 +57,27 @@ class UserAgentAndVersionMiddleware:
                 await _answer(send, 406, NOT_ACCEPTABLE, b"application/json")
                 return
         await self.app(scope, receive, send)
+
+
+class HeadAsGetMiddleware:
+    """Answers HEAD like GET without the body, as upstream does for every readable route.
+
+    FastAPI routes declare GET only; rewriting the method here keeps HEAD out of the OpenAPI schema.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message) -> None:
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b""})
+                return
+            await send(message)
+
+        await self.app(dict(scope, method="GET"), receive, send_headers_only)
