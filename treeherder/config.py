@@ -65,6 +65,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("PROJECTS_TO_INGEST", "", "Comma-separated repositories `pulse-listen` stores; empty: all of them."),
     Setting("GITHUB_TOKEN", "", "Token for GitHub's API (commits of GitHub pushes); sent to api.github.com only."),
+    Setting(
+        "PERF_DETECTORS",
+        "",
+        "Regression detector per performance framework, e.g. `talos=edivisive,awsy=pelt`; others use `ttest` "
+        "(upstream's t-test).",
+    ),
     Setting("SITE_URL", "http://127.0.0.1:8000", "Public URL of this server (used in links and for Hawk behind a proxy)."),
     Setting("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
     Setting(
@@ -135,6 +141,7 @@ class Settings:
     pulse_task_sources: tuple[str, ...]
     pulse_push_sources: tuple[str, ...]
     site_url: str
+    perf_detectors: str
     log_level: str
     disallowed_user_agents: tuple[str, ...]
     hawk_max_skew: int
@@ -180,6 +187,7 @@ def load_settings() -> Settings:
         pulse_task_sources=_list("PULSE_TASK_SOURCES"),
         pulse_push_sources=_list("PULSE_PUSH_SOURCES"),
         site_url=_env("SITE_URL").rstrip("/"),
+        perf_detectors=_env("PERF_DETECTORS"),
         log_level=level,
         disallowed_user_agents=_list("DISALLOWED_USER_AGENTS"),
         hawk_max_skew=_int("HAWK_MAX_SKEW"),

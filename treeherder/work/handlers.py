@@ -8,6 +8,7 @@ bookkeeping of pending work in the database.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import zlib
@@ -20,7 +21,7 @@ import jsonschema
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-from treeherder.config import Settings
+from treeherder.config import ConfigError, Settings
 from treeherder.db import tables as t
 from treeherder.db.engine import Database
 from treeherder.logs.fetch import FetchOptions, fetch_options_from_settings
@@ -89,10 +90,15 @@ class WorkContext:
 
     def __post_init__(self) -> None:
         # Imported here: the perf layer pulls in numpy, which importing the API should not pay for.
+        from treeherder.perf.detect import parse_detector_choices
         from treeherder.perf.generate import generate_alerts
 
         self.logs = LogParsingService(self.db, log_fetch_options(self.settings))
-        self.alert_generator = generate_alerts
+        try:
+            choices = parse_detector_choices(self.settings.perf_detectors)
+        except ValueError as exc:
+            raise ConfigError(f"PERF_DETECTORS: {exc}") from None
+        self.alert_generator = functools.partial(generate_alerts, detector_choices=choices)
 
 
 def parse_log(ctx: WorkContext, job_log_id: int) -> LogParseReport:
