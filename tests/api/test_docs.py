@@ -88,7 +88,9 @@ def test_docs_page_is_self_hosted(http):
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "/docs/static/swagger-ui-bundle.js" in page.text
-    assert "/api/schema/?format=json" in page.text
+    assert "/docs/static/init.js" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    assert "/api/schema/?format=json" in http.get("/docs/static/init.js").text
     assert "https://" not in page.text and "http://" not in page.text  # nothing from a CDN
     script = http.get("/docs/static/swagger-ui-bundle.js")
     assert script.status_code == 200 and "SwaggerUIBundle" in script.text[:5000] + script.text[-5000:]
