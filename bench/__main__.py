@@ -7,10 +7,16 @@ import sys
 
 from bench.databases import available_backends
 from bench.harness import format_table, write_results
-from bench.scenarios import ingest, logs, reads, rest
+from bench.scenarios import ingest, logs, perf, pulse, reads, rest
 
 # Scenarios that use a database run once per available backend.
-DATABASE_SCENARIOS = {"ingest": ingest.run, "rest": rest.run, "reads": reads.run}
+DATABASE_SCENARIOS = {
+    "ingest": ingest.run,
+    "rest": rest.run,
+    "pulse": pulse.run,
+    "reads": reads.run,
+    "perf": perf.run,
+}
 PLAIN_SCENARIOS = {"logs": logs.run}
 
 
