@@ -6,6 +6,7 @@ precomputed static response by the same process (bench.app), so the ratio is wha
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from pathlib import Path
 
@@ -25,40 +26,84 @@ PAGE = 2000
 
 
 def load_dataset(db, size: str) -> int:
-    """Pushes with a realistic number of jobs, the newest of which is a 9,000-job push. Returns its push id."""
-    count, share = (60, 0.04) if size == "quick" else (100, 0.25)
+    """Pushes with a realistic number of jobs, the newest of which are 9,000-job pushes. Returns the newest's id.
+
+    quick: 60 pushes of ~40 jobs and one 9,000-job push; large: 100 pushes averaging ~2,000 jobs, the newest three
+    of 9,000 jobs (a busy production day)."""
+    if size == "quick":
+        count, share, scale, big_pushes = 60, 0.04, 1, 1
+    else:
+        count, share, scale, big_pushes = 100, 0.8, 3, 3
     pushes = generate_pushes(REPO, count, seed=5, size=DatasetSize())
     ingestor = Ingestor(db)
     ids = ingestor.store_pushes(REPO, parse_push_collection(pushes))
     batch: list[dict] = []
     stored = 0
 
-    def flush() -> None:
+    def add(job: dict) -> None:
         nonlocal stored
-        if batch:
+        batch.append(job)
+        if len(batch) == 1000:
             ingestor.store_jobs(REPO, parse_job_collection(batch))
             stored += len(batch)
             batch.clear()
-            if stored % 20000 < 1000:
+            if stored % 20000 == 0:
                 progress(f"  loaded {stored} jobs")
 
-    for job in generate_jobs(REPO, pushes[:-1], share, seed=5, final_push_running=False):
-        batch.append(job)
-        if len(batch) == 1000:
-            flush()
-    big = generate_jobs(REPO, pushes[-1:], 1.0, seed=6, final_push_running=False, matrix_scale=12)
-    for n, job in zip(range(BIG_PUSH_JOBS), big):
-        batch.append(job)
-        if len(batch) == 1000:
-            flush()
-    flush()
-    progress(f"  {stored} jobs in {count} pushes")
+    for job in generate_jobs(REPO, pushes[:-big_pushes], share, seed=5, final_push_running=False, matrix_scale=scale):
+        add(job)
+    for k, push in enumerate(pushes[-big_pushes:]):
+        big = generate_jobs(REPO, [push], 1.0, seed=600 + k, final_push_running=False, matrix_scale=12)
+        for _, job in zip(range(BIG_PUSH_JOBS), big):
+            add(job)
+    if batch:
+        ingestor.store_jobs(REPO, parse_job_collection(batch))
+        stored += len(batch)
+    progress(f"  {stored} jobs in {count} pushes ({stored / count:,.0f} per push)")
     return ids[pushes[-1]["revision"]]
 
 
-def run(size: str, backend: str) -> list[Result]:
+CONNECTIONS = 8
+
+
+def compare_with_static(
+    base_url: str, http: httpx.Client, static: Path, name: str, paths: list[str], backend: str, *, size: str
+) -> Result:
+    """Load `paths` with wrk, then the same response bytes served as static responses by the same server process.
+
+    The server must be `bench.app:create_bench_app` with BENCH_STATIC_DIR=`static`."""
     seconds = 5 if size == "quick" else 15
-    connections = 8
+    static_paths = []
+    for path in paths:
+        response = http.get(path)
+        response.raise_for_status()
+        key = f"{hashlib.sha1(path.encode()).hexdigest()}.json"
+        (static / key).write_bytes(response.content)
+        static_paths.append(f"/bench-static/{key}")
+    progress(f"{name} on {backend}: {seconds} s of load, {CONNECTIONS} connections")
+    real = run_wrk(base_url, paths, seconds=seconds, connections=CONNECTIONS)
+    baseline = run_wrk(base_url, static_paths, seconds=seconds, connections=CONNECTIONS)
+    return Result(
+        scenario=name,
+        database=backend,
+        value=real.requests_per_second,
+        unit="req/s",
+        baseline_value=baseline.requests_per_second,
+        target_ratio=0.30,
+        notes="baseline: the same bytes served as a precomputed response by the same process",
+        extra={
+            "p50_ms": real.p50_ms,
+            "p99_ms": real.p99_ms,
+            "baseline_p50_ms": baseline.p50_ms,
+            "baseline_p99_ms": baseline.p99_ms,
+            "errors": real.errors,
+            "connections": CONNECTIONS,
+            "response_bytes": sum((static / p.rsplit("/", 1)[1]).stat().st_size for p in static_paths),
+        },
+    )
+
+
+def run(size: str, backend: str) -> list[Result]:
     progress(f"reads on {backend}: loading the dataset")
     results = []
     with fresh_database(backend) as db, tempfile.TemporaryDirectory(prefix="treeherder-bench-static-") as static:
@@ -74,37 +119,11 @@ def run(size: str, backend: str) -> list[Result]:
         with running_server(db.url, app="bench.app:create_bench_app", env={"BENCH_STATIC_DIR": static}) as server:
             with httpx.Client(base_url=server.url, headers={"User-Agent": USER_AGENT}, timeout=120) as http:
                 for name, paths in cases.items():
-                    static_paths = []
-                    for i, path in enumerate(paths):
-                        response = http.get(path)
-                        response.raise_for_status()
-                        key = f"{abs(hash(name))}-{i}.json"
-                        (Path(static) / key).write_bytes(response.content)
-                        static_paths.append(f"/bench-static/{key}")
                     if "job list" in name:
                         total = sum(len(http.get(p).json()["results"]) for p in paths)
                         assert total == BIG_PUSH_JOBS, f"expected {BIG_PUSH_JOBS} jobs, the API gave {total}"
-                    progress(f"{name} on {backend}: {seconds} s of load, {connections} connections")
-                    real = run_wrk(server.url, paths, seconds=seconds, connections=connections)
-                    baseline = run_wrk(server.url, static_paths, seconds=seconds, connections=connections)
                     results.append(
-                        Result(
-                            scenario=name,
-                            database=backend,
-                            value=real.requests_per_second,
-                            unit="req/s",
-                            baseline_value=baseline.requests_per_second,
-                            target_ratio=0.30,
-                            notes="baseline: the same bytes served as a precomputed response by the same process",
-                            extra={
-                                "p50_ms": real.p50_ms,
-                                "p99_ms": real.p99_ms,
-                                "baseline_p50_ms": baseline.p50_ms,
-                                "baseline_p99_ms": baseline.p99_ms,
-                                "errors": real.errors,
-                                "connections": connections,
-                            },
-                        )
+                        compare_with_static(server.url, http, Path(static), name, paths, backend, size=size)
                     )
             results.append(
                 Result(
