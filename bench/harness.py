@@ -50,6 +50,14 @@ class Result:
         return out
 
 
+SIZES = ("tiny", "quick", "large")
+
+
+def by_size(size: str, tiny, quick, large):
+    """The parameter of a scenario for `size`: tiny (the smoke test), quick (`make bench`) or large."""
+    return {"tiny": tiny, "quick": quick, "large": large}[size]
+
+
 def best_rate(work: Callable[[], int], *, repeat: int = 3) -> float:
     """Items per second of `work` (which returns how many items it handled), best of `repeat` runs.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, SmallInteger, String, Table
 
 from bench.databases import fresh_database
-from bench.harness import Result, best_rate, progress
+from bench.harness import Result, best_rate, by_size, progress
 from treeherder.ingest.parse import parse_job_collection, parse_push_collection
 from treeherder.ingest.store import Ingestor
 from treeherder.sample import DatasetSize, generate_jobs, generate_pushes
@@ -14,9 +14,8 @@ BATCH = 100
 
 
 def _dataset(size: str) -> tuple[list[dict], list[dict]]:
-    pushes_count = 6 if size == "quick" else 60
-    pushes = generate_pushes("autoland", pushes_count, seed=7, size=DatasetSize())
-    jobs = list(generate_jobs("autoland", pushes, share=1.0, seed=7, final_push_running=False))
+    pushes = generate_pushes("autoland", by_size(size, 1, 6, 60), seed=7, size=DatasetSize())
+    jobs = list(generate_jobs("autoland", pushes, share=by_size(size, 0.2, 1.0, 1.0), seed=7, final_push_running=False))
     return pushes, jobs
 
 

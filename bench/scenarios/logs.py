@@ -6,7 +6,7 @@ import gzip
 import zlib
 from importlib import resources
 
-from bench.harness import Result, best_rate, progress
+from bench.harness import Result, best_rate, by_size, progress
 from treeherder.logs.parser import parse_log_chunks
 
 CHUNK = 1 << 20
@@ -38,9 +38,9 @@ def _decompress_and_split(compressed: bytes) -> int:
 
 def run(size: str) -> list[Result]:
     logs = _sample_logs()
-    repeat = 1 if size == "quick" else 4
+    repeat = by_size(size, 1, 1, 4)
     # One corpus: every sample log, repeated so the run is long enough to measure.
-    corpus = logs * (2 if size == "quick" else 6)
+    corpus = by_size(size, logs[:2], logs * 2, logs * 6)
     uncompressed = sum(len(gzip.decompress(log)) for log in corpus)
     megabytes = uncompressed / 1e6
     progress(f"log parsing: {len(corpus)} logs, {megabytes:.0f} MB uncompressed")

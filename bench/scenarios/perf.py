@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy import select
 
 from bench.databases import fresh_database
-from bench.harness import Result, progress
+from bench.harness import Result, by_size, progress
 from bench.scenarios.reads import compare_with_static
 from bench.server import USER_AGENT, running_server
 from treeherder.db import tables as t
@@ -84,20 +84,21 @@ def _perf_job(push: dict, n: int, suites: list[dict], tag: str) -> dict:
     }
 
 
-def load_dataset(db) -> tuple[list[int], int]:
+def load_dataset(db, size: str) -> tuple[list[int], int]:
     """A year of daily pushes, each with a 20-series job; the newest also with a 5,000-signature job.
 
     Returns the 20 daily series' signature ids (summary first) and the signature count of the repository."""
     register_perf_storage()
-    pushes = generate_pushes(REPO, DAYS, seed=17, size=DatasetSize(push_interval=86400, end_offset=3600))
+    days, wide_suites = len_days(size), by_size(size, 2, WIDE_SUITES, WIDE_SUITES)
+    pushes = generate_pushes(REPO, days, seed=17, size=DatasetSize(push_interval=86400, end_offset=3600))
     ingestor = Ingestor(db)
     ingestor.store_pushes(REPO, parse_push_collection(pushes))
     rng = random.Random(17)
     daily = [_perf_job(push, n, [_suite("daily-series", SERIES_SUBTESTS, rng, 250.0)], "ds") for n, push in enumerate(pushes)]
     for start in range(0, len(daily), 100):
         ingestor.store_jobs(REPO, parse_job_collection(daily[start : start + 100]))
-    wide = [_suite(f"wide-{k:03d}", WIDE_SUBTESTS, rng, 100.0 + k) for k in range(WIDE_SUITES)]
-    ingestor.store_jobs(REPO, parse_job_collection([_perf_job(pushes[-1], DAYS, wide, "wide")]))
+    wide = [_suite(f"wide-{k:03d}", WIDE_SUBTESTS, rng, 100.0 + k) for k in range(wide_suites)]
+    ingestor.store_jobs(REPO, parse_job_collection([_perf_job(pushes[-1], days, wide, "wide")]))
     s = t.performance_signature
     with db.read() as conn:
         daily_ids = [
@@ -109,15 +110,19 @@ def load_dataset(db) -> tuple[list[int], int]:
     return daily_ids, total
 
 
+def len_days(size: str) -> int:
+    return by_size(size, 30, DAYS, DAYS)
+
+
 def run(size: str, backend: str) -> list[Result]:
     progress(f"performance endpoints on {backend}: storing a year of daily data and 5,000 signatures")
     results = []
     with fresh_database(backend) as db, tempfile.TemporaryDirectory(prefix="treeherder-bench-static-") as static:
-        series, signatures = load_dataset(db)
+        series, signatures = load_dataset(db, size)
         one = f"/api/project/{REPO}/performance/data/?signature_id={series[1]}&interval={YEAR}"
         twenty = f"/api/project/{REPO}/performance/data/?interval={YEAR}&" + "&".join(f"signature_id={i}" for i in series)
         cases = {
-            "performance/data, one series of a year (365 points)": [one],
+            f"performance/data, one series of a year ({len_days(size)} points)": [one],
             "performance/data, 20 series of a year at once": [twenty],
             f"performance/signatures of a repository ({signatures:,} signatures)": [
                 f"/api/project/{REPO}/performance/signatures/"
@@ -126,7 +131,7 @@ def run(size: str, backend: str) -> list[Result]:
         with running_server(db.url, app="bench.app:create_bench_app", env={"BENCH_STATIC_DIR": static}) as server:
             with httpx.Client(base_url=server.url, headers={"User-Agent": USER_AGENT}, timeout=120) as http:
                 points = sum(len(v) for v in http.get(twenty).json().values())
-                assert points >= 20 * (DAYS - 1), f"expected a year of 20 series, the API gave {points} points"
+                assert points >= 20 * min(DAYS - 1, len_days(size)), f"expected 20 daily series, the API gave {points} points"
                 for name, paths in cases.items():
                     results.append(compare_with_static(server.url, http, Path(static), name, paths, backend, size=size))
     return results

@@ -21,7 +21,7 @@ import kombu
 from sqlalchemy import func, select
 
 from bench.databases import fresh_database
-from bench.harness import Result, progress
+from bench.harness import Result, by_size, progress
 from bench.processes import peak_rss_tree_megabytes, static_file_server, stderr_tail, treeherder_process
 from bench.scenarios.ingest import raw_insert_rate
 from treeherder.db import tables as t
@@ -169,8 +169,9 @@ def run(size: str, backend: str) -> list[Result]:
     if url is None:
         progress(f"Pulse ingestion on {backend}: skipped (no RabbitMQ: set TEST_BROKER_URL)")
         return []
-    pushes = generate_pushes(REPO, 4 if size == "quick" else 30, seed=13, size=DatasetSize())
-    jobs = list(generate_jobs(REPO, pushes, share=1.0 if size == "quick" else 0.6, seed=13, final_push_running=False))
+    pushes = generate_pushes(REPO, by_size(size, 1, 4, 30), seed=13, size=DatasetSize())
+    share = by_size(size, 0.2, 1.0, 0.6)
+    jobs = list(generate_jobs(REPO, pushes, share=share, seed=13, final_push_running=False))
     logs_dir = Path(tempfile.mkdtemp(prefix="treeherder-bench-logs-"))
     sample_logs = resources.files("treeherder.data").joinpath("sample_logs")
     for name in SAMPLE_LOGS:
@@ -211,7 +212,7 @@ def run(size: str, backend: str) -> list[Result]:
                     time.sleep(0.05)
                 elapsed = time.perf_counter() - start
                 # Let the worker parse the failed jobs' logs, so its memory is measured on that work.
-                parse_deadline = time.monotonic() + (60 if size == "quick" else 300)
+                parse_deadline = time.monotonic() + by_size(size, 30, 60, 300)
                 while _pending_logs(db) and time.monotonic() < parse_deadline:
                     if worker.poll() is not None:
                         raise RuntimeError(f"treeherder worker exited: {stderr_tail(worker)}")

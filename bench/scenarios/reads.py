@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from bench.databases import fresh_database
-from bench.harness import Result, progress
+from bench.harness import Result, by_size, progress
 from bench.load import run_wrk
 from bench.server import USER_AGENT, running_server
 from treeherder.ingest.parse import parse_job_collection, parse_push_collection
@@ -25,15 +25,18 @@ BIG_PUSH_JOBS = 9000
 PAGE = 2000
 
 
+def big_push_size(size: str) -> int:
+    """Jobs of the big pushes (smaller in the smoke test only)."""
+    return by_size(size, 2 * PAGE + 10, BIG_PUSH_JOBS, BIG_PUSH_JOBS)
+
+
 def load_dataset(db, size: str) -> int:
     """Pushes with a realistic number of jobs, the newest of which are 9,000-job pushes. Returns the newest's id.
 
     quick: 60 pushes of ~40 jobs and one 9,000-job push; large: 100 pushes averaging ~2,000 jobs, the newest three
     of 9,000 jobs (a busy production day)."""
-    if size == "quick":
-        count, share, scale, big_pushes = 60, 0.04, 1, 1
-    else:
-        count, share, scale, big_pushes = 100, 0.8, 3, 3
+    count, share, scale, big_pushes = by_size(size, (5, 0.02, 1, 1), (60, 0.04, 1, 1), (100, 0.8, 3, 3))
+    big_push_jobs = big_push_size(size)
     pushes = generate_pushes(REPO, count, seed=5, size=DatasetSize())
     ingestor = Ingestor(db)
     ids = ingestor.store_pushes(REPO, parse_push_collection(pushes))
@@ -54,7 +57,7 @@ def load_dataset(db, size: str) -> int:
         add(job)
     for k, push in enumerate(pushes[-big_pushes:]):
         big = generate_jobs(REPO, [push], 1.0, seed=600 + k, final_push_running=False, matrix_scale=12)
-        for _, job in zip(range(BIG_PUSH_JOBS), big):
+        for _, job in zip(range(big_push_jobs), big):
             add(job)
     if batch:
         ingestor.store_jobs(REPO, parse_job_collection(batch))
@@ -72,7 +75,7 @@ def compare_with_static(
     """Load `paths` with wrk, then the same response bytes served as static responses by the same server process.
 
     The server must be `bench.app:create_bench_app` with BENCH_STATIC_DIR=`static`."""
-    seconds = 5 if size == "quick" else 15
+    seconds = by_size(size, 1, 5, 15)
     static_paths = []
     for path in paths:
         response = http.get(path)
@@ -108,10 +111,11 @@ def run(size: str, backend: str) -> list[Result]:
     results = []
     with fresh_database(backend) as db, tempfile.TemporaryDirectory(prefix="treeherder-bench-static-") as static:
         big_push = load_dataset(db, size)
+        big_jobs = big_push_size(size)
         cases = {
-            f"job list of a {BIG_PUSH_JOBS:,}-job push (count={PAGE}, all pages)": [
+            f"job list of a {big_jobs:,}-job push (count={PAGE}, all pages)": [
                 f"/api/project/{REPO}/jobs/?push_id={big_push}&count={PAGE}&offset={offset}"
-                for offset in range(0, BIG_PUSH_JOBS, PAGE)
+                for offset in range(0, big_jobs, PAGE)
             ],
             "push list (count=10)": [f"/api/project/{REPO}/push/?count=10"],
             "push list (count=50)": [f"/api/project/{REPO}/push/?count=50"],
@@ -121,7 +125,7 @@ def run(size: str, backend: str) -> list[Result]:
                 for name, paths in cases.items():
                     if "job list" in name:
                         total = sum(len(http.get(p).json()["results"]) for p in paths)
-                        assert total == BIG_PUSH_JOBS, f"expected {BIG_PUSH_JOBS} jobs, the API gave {total}"
+                        assert total == big_jobs, f"expected {big_jobs} jobs, the API gave {total}"
                     results.append(
                         compare_with_static(server.url, http, Path(static), name, paths, backend, size=size)
                     )

@@ -11,7 +11,7 @@ import mohawk
 import orjson
 
 from bench.databases import fresh_database
-from bench.harness import Result, best_rate, progress
+from bench.harness import Result, by_size, progress
 from bench.scenarios.ingest import BATCH, raw_insert_rate
 from bench.server import USER_AGENT, running_server
 from treeherder.auth.credentials import create_credential
@@ -49,8 +49,8 @@ def _warm_up(_: int) -> None:
 
 
 def run(size: str, backend: str) -> list[Result]:
-    pushes = generate_pushes("autoland", 6 if size == "quick" else 40, seed=11, size=DatasetSize())
-    jobs = list(generate_jobs("autoland", pushes, share=1.0, seed=11, final_push_running=False))
+    pushes = generate_pushes("autoland", by_size(size, 1, 6, 40), seed=11, size=DatasetSize())
+    jobs = list(generate_jobs("autoland", pushes, share=by_size(size, 0.2, 1.0, 1.0), seed=11, final_push_running=False))
     progress(f"REST ingestion on {backend}: {len(jobs)} jobs, {CLIENTS} clients, collections of {BATCH}")
     with fresh_database(backend) as db:
         Ingestor(db).store_pushes("autoland", parse_push_collection(pushes))
@@ -79,7 +79,7 @@ def run(size: str, backend: str) -> list[Result]:
                 return len(jobs)
 
             rates = []
-            for _ in range(2 if size == "quick" else 3):
+            for _ in range(by_size(size, 1, 2, 3)):
                 submit()
                 rates.append(len(jobs) / submit.elapsed)  # type: ignore[attr-defined]
             value = max(rates)
