@@ -229,11 +229,7 @@ def store_pushes(conn: Connection, repository_id: int, pushes: Sequence[PushDatu
     ids: dict[str, int] = {}
     revisions = list({p.revision for p in pushes})
     for chunk in _chunks(revisions):
-        rows = conn.execute(
-            select(t.push.c.revision, t.push.c.id).where(
-                t.push.c.repository_id == repository_id, t.push.c.revision.in_(chunk)
-            )
-        )
+        rows = conn.execute(_PUSH_IDS_BY_REVISION, {"repository_id": repository_id, "revisions": chunk})
         ids.update((rev, push_id) for rev, push_id in rows)
     commits = [
         {"push_id": ids[p.revision], "revision": c.revision, "author": c.author[:150], "comments": c.comment}
@@ -250,11 +246,7 @@ def _resolve_pushes(conn: Connection, repository_id: int, revisions: set[str]) -
     found: dict[str, int] = {}
     full = [r for r in revisions if len(r) == 40]
     for chunk in _chunks(full):
-        rows = conn.execute(
-            select(t.push.c.revision, t.push.c.id).where(
-                t.push.c.repository_id == repository_id, t.push.c.revision.in_(chunk)
-            )
-        )
+        rows = conn.execute(_PUSH_IDS_BY_REVISION, {"repository_id": repository_id, "revisions": chunk})
         found.update((rev, push_id) for rev, push_id in rows)
     for short in (r for r in revisions if len(r) != 40):
         push_id = conn.execute(
@@ -266,6 +258,26 @@ def _resolve_pushes(conn: Connection, repository_id: int, revisions: set[str]) -
         if push_id is not None:
             found[short] = push_id
     return found
+
+
+# Lookups by lists of keys, built once: an `expanding` parameter keeps one compiled statement for any list length,
+# where `.in_(values)` builds and coerces a new expression (one bound parameter per value) for every chunk.
+_PUSH_IDS_BY_REVISION = select(t.push.c.revision, t.push.c.id).where(
+    t.push.c.repository_id == bindparam("repository_id"), t.push.c.revision.in_(bindparam("revisions", expanding=True))
+)
+_JOB_IDS_BY_GUID = select(t.job.c.guid, t.job.c.id).where(t.job.c.guid.in_(bindparam("guids", expanding=True)))
+_JOB_STATES_BY_GUID = select(t.job.c.guid, t.job.c.state_rank).where(
+    t.job.c.guid.in_(bindparam("guids", expanding=True))
+)
+
+
+@lru_cache(maxsize=None)
+def _ids_by_key(table: Table, key_columns: tuple[str, ...]):
+    """SELECT id and the key columns of the rows whose key is in the `keys` parameter."""
+    cols = [table.c[name] for name in key_columns]
+    keys = bindparam("keys", expanding=True)
+    where = cols[0].in_(keys) if len(cols) == 1 else tuple_(*cols).in_(keys)
+    return select(table.c.id, *cols).where(where)
 
 
 def _resolve(
@@ -292,13 +304,11 @@ def _resolve(
     if not missing:
         return ids
     conn.execute(insert_ignore(conn, table, list(key_columns)), [rows[key] for key in missing])
-    cols = [table.c[name] for name in key_columns]
+    statement = _ids_by_key(table, tuple(key_columns))
+    single = len(key_columns) == 1
     for chunk in _chunks(missing):
-        if len(cols) == 1:
-            where = cols[0].in_([key[0] for key in chunk])
-        else:
-            where = tuple_(*cols).in_(list(chunk))
-        for row in conn.execute(select(table.c.id, *cols).where(where)):
+        keys = [key[0] for key in chunk] if single else list(chunk)
+        for row in conn.execute(statement, {"keys": keys}):
             key = tuple(row[1:])
             ids[key] = row[0]
             mine[key] = row[0]
@@ -436,7 +446,7 @@ def _store_jobs(
     if rows:
         conn.execute(_job_upsert(conn.dialect.name), rows)
         for chunk in _chunks([row["guid"] for row in rows]):
-            found = conn.execute(select(t.job.c.guid, t.job.c.id).where(t.job.c.guid.in_(chunk)))
+            found = conn.execute(_JOB_IDS_BY_GUID, {"guids": chunk})
             result.job_ids.update((guid, job_id) for guid, job_id in found)
     result.skipped = len(jobs) - len(result.job_ids)
 
@@ -473,7 +483,7 @@ def _job_upsert(dialect: str):
 def _stored_states(conn: Connection, guids: list[str]) -> dict[str, int]:
     states: dict[str, int] = {}
     for chunk in _chunks(guids):
-        found = conn.execute(select(t.job.c.guid, t.job.c.state_rank).where(t.job.c.guid.in_(chunk)))
+        found = conn.execute(_JOB_STATES_BY_GUID, {"guids": chunk})
         states.update((guid, rank) for guid, rank in found)
     return states
 
@@ -553,6 +563,13 @@ def _mark_superseded(conn: Connection, repository_id: int, written: list[tuple[J
     )
 
 
+_PENDING_LOGS_OF_JOBS = select(t.job_log.c.id, t.job_log.c.job_id, t.job_log.c.name).where(
+    t.job_log.c.job_id.in_(bindparam("job_ids", expanding=True)),
+    t.job_log.c.status == t.LOG_STATUS_CODE["pending"],
+    t.job_log.c.name.in_(PARSEABLE_LOG_NAMES) | t.job_log.c.name.like("perfherder%"),
+)
+
+
 def _pending_logs(conn: Connection, written: list[tuple[JobDatum, int]]) -> list[tuple[int, int, str, str]]:
     wanted = {
         job_id: j.result
@@ -563,12 +580,6 @@ def _pending_logs(conn: Connection, written: list[tuple[JobDatum, int]]) -> list
         return []
     pending = []
     for chunk in _chunks(list(wanted)):
-        rows = conn.execute(
-            select(t.job_log.c.id, t.job_log.c.job_id, t.job_log.c.name).where(
-                t.job_log.c.job_id.in_(chunk),
-                t.job_log.c.status == t.LOG_STATUS_CODE["pending"],
-                t.job_log.c.name.in_(PARSEABLE_LOG_NAMES) | t.job_log.c.name.like("perfherder%"),
-            )
-        )
+        rows = conn.execute(_PENDING_LOGS_OF_JOBS, {"job_ids": chunk})
         pending.extend((log_id, job_id, name, wanted[job_id]) for log_id, job_id, name in rows if needs_background_work(name))
     return pending

@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, select
+from sqlalchemy import Connection, Select, bindparam, case, select
 
 from treeherder.db import tables as t
-from treeherder.db.upsert import dialect_insert, insert_ignore
+from treeherder.db.upsert import dialect_insert_for, insert_ignore
 from treeherder.perf.artifact import (
     InvalidPerformanceData,
     JobContext,
@@ -59,27 +60,37 @@ class _StoredJob:
     option_collection_id: int
 
 
+def _stored_jobs_statement() -> Select:
+    j, oc, mp, p = t.job, t.option_collection, t.machine_platform, t.push
+    return (
+        select(
+            j.c.id,
+            j.c.tier,
+            j.c.push_id,
+            p.c.push_timestamp,
+            oc.c.option_collection_hash,
+            mp.c.platform,
+            j.c.machine_platform_id,
+            j.c.option_collection_id,
+        )
+        .join(p, p.c.id == j.c.push_id)
+        .join(oc, oc.c.id == j.c.option_collection_id)
+        .join(mp, mp.c.id == j.c.machine_platform_id)
+        .where(j.c.id.in_(bindparam("job_ids", expanding=True)))
+    )
+
+
+# Statements built once (per dialect where it matters): building one costs more than running it on a small batch,
+# and this runs for every batch of jobs that carries performance data.
+_STORED_JOBS = _stored_jobs_statement()
+_FRAMEWORKS = select(t.performance_framework.c.id, t.performance_framework.c.name, t.performance_framework.c.enabled)
+
+
 def _stored_jobs(conn: Connection, repository: str, job_ids: Sequence[int]) -> dict[int, _StoredJob]:
     """What the signature hash and rows need from each job, in one query per chunk of jobs."""
-    j, oc, mp, p = t.job, t.option_collection, t.machine_platform, t.push
     found: dict[int, _StoredJob] = {}
     for start in range(0, len(job_ids), _CHUNK):
-        rows = conn.execute(
-            select(
-                j.c.id,
-                j.c.tier,
-                j.c.push_id,
-                p.c.push_timestamp,
-                oc.c.option_collection_hash,
-                mp.c.platform,
-                j.c.machine_platform_id,
-                j.c.option_collection_id,
-            )
-            .join(p, p.c.id == j.c.push_id)
-            .join(oc, oc.c.id == j.c.option_collection_id)
-            .join(mp, mp.c.id == j.c.machine_platform_id)
-            .where(j.c.id.in_(job_ids[start : start + _CHUNK]))
-        )
+        rows = conn.execute(_STORED_JOBS, {"job_ids": list(job_ids[start : start + _CHUNK])})
         for job_id, tier, push_id, push_timestamp, option_hash, platform, platform_id, option_id in rows:
             context = JobContext(
                 repository=repository,
@@ -152,6 +163,29 @@ def _signature_values(
     }
 
 
+@lru_cache(maxsize=4)
+def _signature_upsert(dialect: str):
+    sig = t.performance_signature
+    insert = dialect_insert_for(dialect, sig)
+    set_ = {name: insert.excluded[name] for name in _DESCRIPTIVE}
+    set_["last_updated"] = case(
+        (insert.excluded.last_updated > sig.c.last_updated, insert.excluded.last_updated), else_=sig.c.last_updated
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["repository_id", "framework_id", "application", "signature_hash"], set_=set_
+    ).returning(sig.c.id, sig.c.repository_id, sig.c.framework_id, sig.c.application, sig.c.signature_hash)
+
+
+@lru_cache(maxsize=4)
+def _datum_insert(dialect: str):
+    pd = t.performance_datum
+    return (
+        dialect_insert_for(dialect, pd)
+        .on_conflict_do_nothing(index_elements=["repository_id", "job_id", "push_id", "push_timestamp", "signature_id"])
+        .returning(pd.c.id, pd.c.job_id, pd.c.push_id, pd.c.push_timestamp, pd.c.signature_id)
+    )
+
+
 def _upsert_signatures(conn: Connection, values: list[dict[str, Any]]) -> dict[tuple, int]:
     """Upsert signature rows; descriptive fields are overwritten, ``last_updated`` only moves forward."""
     # One statement cannot update a row twice: keep the newest version of each signature in the batch.
@@ -161,15 +195,7 @@ def _upsert_signatures(conn: Connection, values: list[dict[str, Any]]) -> dict[t
         held = newest.get(key)
         if held is None or value["last_updated"] >= held["last_updated"]:
             newest[key] = value
-    sig = t.performance_signature
-    insert = dialect_insert(conn, sig)
-    set_ = {name: insert.excluded[name] for name in _DESCRIPTIVE}
-    set_["last_updated"] = case(
-        (insert.excluded.last_updated > sig.c.last_updated, insert.excluded.last_updated), else_=sig.c.last_updated
-    )
-    statement = insert.on_conflict_do_update(
-        index_elements=["repository_id", "framework_id", "application", "signature_hash"], set_=set_
-    ).returning(sig.c.id, sig.c.repository_id, sig.c.framework_id, sig.c.application, sig.c.signature_hash)
+    statement = _signature_upsert(conn.dialect.name)
     ids: dict[tuple, int] = {}
     rows = list(newest.values())
     for start in range(0, len(rows), _CHUNK):
@@ -194,9 +220,7 @@ def store_performance_objects(
     jobs = _stored_jobs(conn, repository_name, sorted({ref.job_id for _, ref in items}))
     frameworks = {
         name: (framework_id, enabled)
-        for framework_id, name, enabled in conn.execute(
-            select(t.performance_framework.c.id, t.performance_framework.c.name, t.performance_framework.c.enabled)
-        )
+        for framework_id, name, enabled in conn.execute(_FRAMEWORKS)
     }
 
     built: list[tuple[PerformanceRows, int, _StoredJob]] = []
@@ -273,10 +297,7 @@ def store_performance_objects(
             if datum.replicates:
                 replicates.setdefault(key, datum.replicates)
 
-    pd = t.performance_datum
-    statement = insert_ignore(
-        conn, pd, ["repository_id", "job_id", "push_id", "push_timestamp", "signature_id"]
-    ).returning(pd.c.id, pd.c.job_id, pd.c.push_id, pd.c.push_timestamp, pd.c.signature_id)
+    statement = _datum_insert(conn.dialect.name)
     new_data: list[tuple] = []
     for start in range(0, len(datum_rows), _CHUNK):
         new_data.extend(tuple(row) for row in conn.execute(statement, datum_rows[start : start + _CHUNK]))
