@@ -191,8 +191,18 @@ def _load_sample(settings: Settings, db: Database) -> LoadSummary:
         summary.pending_logs.extend(part.pending_logs)
         summary.perf_signature_ids.update(part.perf_signature_ids)
     progress.done()
+    _load_sample_bugs(db)
     _dispatch_background_work(settings, db, summary)
     return summary
+
+
+def _load_sample_bugs(db: Database) -> None:
+    """The bundled bugs whose summaries match the sample logs' error lines, so failed jobs show bug suggestions."""
+    from treeherder.bugs.importer import import_bug_file
+    from treeherder.sample import SAMPLE_BUGS
+
+    imported = import_bug_file(db, SAMPLE_BUGS)
+    click.echo(f"  {imported.total} bugs in the bugs cache", err=True)
 
 
 def _dispatch_background_work(settings: Settings, db: Database, summary: LoadSummary) -> None:
@@ -309,12 +319,13 @@ def worker(queues: str | None, concurrency: int | None, pool: str, sweep: bool) 
 def _register_commands() -> None:
     """Commands that live beside their domain (logs/, perf/, pulse/, ...)."""
     from treeherder.auth.cli import credentials
+    from treeherder.bugs.cli import bugs
     from treeherder.logs.cli import parse_log
     from treeherder.perf.cli import perf
     from treeherder.perf.store import register as register_perf_storage
     from treeherder.pulse.cli import publish_to_pulse, pulse_listen
 
-    for command in (credentials, parse_log, perf, pulse_listen, publish_to_pulse):
+    for command in (bugs, credentials, parse_log, perf, pulse_listen, publish_to_pulse):
         main.add_command(command)
     register_perf_storage()  # jobs loaded by the CLI store their performance artifacts
 

@@ -12,6 +12,7 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 # (platform, os, architecture, option sets it runs with)
 PLATFORMS = (
@@ -62,6 +63,9 @@ AUTHORS = (
 )
 
 COMPONENTS = ("DOM", "Layout", "Networking", "JavaScript Engine", "Graphics", "Media", "Storage", "Toolkit")
+
+#: Bugs (a Bugzilla REST reply) whose summaries match error lines of the sample logs: the bugs cache of the sample.
+SAMPLE_BUGS = Path(__file__).parent / "data" / "sample_bugs.json"
 
 # Logs shipped with the package (treeherder/data/sample_logs/) that failed sample jobs point at.
 SAMPLE_LOGS = (

@@ -1,9 +1,8 @@
 """The error summary of a job (``jobs/{id}/bug_suggestions/``): its stored error lines with matching bugs.
 
 Search terms come from :mod:`treeherder.logs.bugsuggest` (upstream's cleaning rules); the bugs come from the local
-``bugscache`` table. Upstream ranks candidate bugs by trigram similarity, which SQLite lacks: here the candidates are
-ranked by summary length (shortest first, i.e. closest to the term) and then filtered with upstream's rule that the
-term must start the summary or follow ``/``, a space, ``\\`` or ``,``.
+``bugscache`` table through :func:`treeherder.bugs.search.search_bugs` (indexed substring search ranked by trigram
+similarity, with upstream's keep-rules).
 """
 
 from __future__ import annotations
@@ -15,66 +14,14 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
+from treeherder.bugs.search import search_bugs
 from treeherder.db import tables as t
 from treeherder.logs.bugsuggest import bug_search, clean_error_line, normalize_for_counter
 
-MAX_BUGS_PER_TERM = 50
 # Error lines seen in earlier pushes of the repository within this window count towards `counter`.
 COUNTER_WINDOW = timedelta(days=21)
 OCCURRENCE_WINDOW = timedelta(days=7)
 _DIGITS = re.compile(r"\d+")
-
-_BUG_COLUMNS = (
-    t.bugscache.c.id,
-    t.bugscache.c.bugzilla_id,
-    t.bugscache.c.status,
-    t.bugscache.c.resolution,
-    t.bugscache.c.summary,
-    t.bugscache.c.dupe_of,
-    t.bugscache.c.crash_signature,
-    t.bugscache.c.keywords,
-    t.bugscache.c.whiteboard,
-)
-
-
-def _term_matches(summary: str, term: str) -> bool:
-    """Upstream's post-filter: the term starts the summary or follows '/', ' ', '\\' or ','."""
-    lowered = summary.lower()
-    if lowered.startswith(term):
-        return True
-    start = lowered.find(term)
-    while start > 0:
-        if lowered[start - 1] in "/ \\,":
-            return True
-        start = lowered.find(term, start + 1)
-    return False
-
-
-def search_bugs(conn: Connection, term: str) -> list[dict[str, Any]]:
-    """Bugs whose summary contains the term (case-insensitive), best candidates first, at most 50."""
-    lowered = term.lower()
-    rows = conn.execute(
-        select(*_BUG_COLUMNS)
-        .where(func.lower(t.bugscache.c.summary).contains(lowered, autoescape=True))
-        .order_by(func.length(t.bugscache.c.summary), t.bugscache.c.id.desc())
-        .limit(MAX_BUGS_PER_TERM)
-    ).all()
-    return [
-        {
-            "id": row.bugzilla_id,
-            "internal_id": row.id,
-            "status": row.status,
-            "resolution": row.resolution,
-            "summary": row.summary,
-            "dupe_of": row.dupe_of,
-            "crash_signature": row.crash_signature,
-            "keywords": row.keywords,
-            "whiteboard": row.whiteboard,
-            "occurrences": None,
-        }
-        for row in rows
-        if _term_matches(row.summary, lowered)
-    ]
 
 
 def _add_occurrences(conn: Connection, bugs: list[dict[str, Any]]) -> None:
