@@ -19,7 +19,7 @@ import re
 import struct
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, text
+from sqlalchemy import Connection, Row, bindparam, func, select, text
 
 from treeherder.db import tables as t
 
@@ -94,15 +94,15 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _postgresql_ranked_ids(conn: Connection, term: str) -> list[int]:
+def _postgresql_ranked_rows(conn: Connection, term: str) -> list[Row]:
     lowered_summary = func.lower(t.bugscache.c.summary)
     return list(
         conn.execute(
-            select(t.bugscache.c.id)
+            select(*_BUG_COLUMNS)
             .where(lowered_summary.like(f"%{_escape_like(term)}%"))
             .order_by(func.similarity(lowered_summary, term).desc(), t.bugscache.c.id)
             .limit(MAX_BUGS_PER_TERM)
-        ).scalars()
+        )
     )
 
 
@@ -134,18 +134,23 @@ def _sqlite_ranked_ids(conn: Connection, term: str) -> list[int]:
     return [bug_id for _, bug_id in scored[:MAX_BUGS_PER_TERM]]
 
 
+def _sqlite_ranked_rows(conn: Connection, term: str) -> list[Row]:
+    ranked = _sqlite_ranked_ids(conn, term)
+    if not ranked:
+        return []
+    rows = {row.id: row for row in conn.execute(select(*_BUG_COLUMNS).where(t.bugscache.c.id.in_(ranked)))}
+    return [rows[bug_id] for bug_id in ranked if bug_id in rows]
+
+
 def search_bugs(conn: Connection, term: str) -> list[dict[str, Any]]:
     """The bugs a search term suggests, best first: the bug dicts of a bug-suggestion item (``occurrences`` None)."""
     lowered = term.lower()
     if not lowered:
         return []
     if conn.dialect.name == "postgresql":
-        ranked = _postgresql_ranked_ids(conn, lowered)
+        ranked = _postgresql_ranked_rows(conn, lowered)
     else:
-        ranked = _sqlite_ranked_ids(conn, lowered)
-    if not ranked:
-        return []
-    rows = {row.id: row for row in conn.execute(select(*_BUG_COLUMNS).where(t.bugscache.c.id.in_(ranked)))}
+        ranked = _sqlite_ranked_rows(conn, lowered)
     return [
         {
             "id": row.bugzilla_id,
@@ -159,6 +164,6 @@ def search_bugs(conn: Connection, term: str) -> list[dict[str, Any]]:
             "whiteboard": row.whiteboard,
             "occurrences": None,
         }
-        for row in map(rows.get, ranked)
-        if row is not None and term_matches(row.summary, lowered)
+        for row in ranked
+        if term_matches(row.summary, lowered)
     ]
