@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 
 from treeherder.cli import main
 from treeherder.config import get_settings
@@ -30,7 +31,7 @@ def add_bugs(database) -> Callable[..., dict[int, int]]:
         ]
         with database.write() as conn:
             conn.execute(t.bugscache.insert(), rows)
-            return dict(conn.execute(t.bugscache.select().with_only_columns(t.bugscache.c.bugzilla_id, t.bugscache.c.id)).all())
+            return dict(conn.execute(select(t.bugscache.c.bugzilla_id, t.bugscache.c.id)).all())
 
     return _add
 

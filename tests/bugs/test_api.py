@@ -46,7 +46,11 @@ def test_suggestions_for_stored_errors(client, ingestor, database, tmp_path):
     _import(
         database,
         tmp_path,
-        _bug(501, "Intermittent /html/semantics/forms/form-submission.html | submitting a file", keywords=["intermittent-failure", "wpt"]),
+        _bug(
+            501,
+            "Intermittent /html/semantics/forms/form-submission.html | submitting a file",
+            keywords=["intermittent-failure", "wpt"],
+        ),
         _bug(502, "[wpt] form-submission.html?include=file fails", "FIXED"),
         _bug(503, "Crash in [@ mozilla::dom::Worker::Run]", cf_crash_signature="[@ mozilla::dom::Worker::Run]"),
         _bug(504, "Intermittent dom/workers/test/other.html | single tracking bug"),

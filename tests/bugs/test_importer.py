@@ -77,7 +77,9 @@ def test_changed_bugs_are_updated_and_new_ones_added(database, tmp_path):
 
 def test_replace_removes_bugzilla_bugs_missing_from_the_file_but_keeps_local_ones(cli, database, tmp_path):
     with database.write() as conn:
-        conn.execute(t.bugscache.insert().values(bugzilla_id=None, summary="filed locally", modified=datetime(2026, 1, 1)))
+        conn.execute(
+            t.bugscache.insert().values(bugzilla_id=None, summary="filed locally", modified=datetime(2026, 1, 1))
+        )
     old = tmp_path / "old.json"
     old.write_text(json.dumps([_bug(1, "one"), _bug(2, "two")]))
     cli("bugs", "import", str(old))
@@ -118,7 +120,8 @@ def test_long_text_is_cut_to_the_column_sizes_and_a_repeated_id_counts_once(data
 )
 def test_a_bad_file_is_one_line_of_error_and_stores_nothing(cli, database, tmp_path, content, message):
     path = tmp_path / "bugs.json"
-    path.write_bytes(b'{"bugs": [{"id": 1, "summary": "good"}]}\n' + content if content.startswith(b"{not") else content)
+    good_line = b'{"bugs": [{"id": 1, "summary": "good"}]}\n'
+    path.write_bytes(good_line + content if content.startswith(b"{not") else content)
     with pytest.raises(BugFileError, match=re.escape(message)):
         import_bug_file(database, path)
     result = cli("bugs", "import", str(path))

@@ -40,4 +40,5 @@ def test_load_sample_data_fills_the_bugs_cache(database):
     _load_sample_bugs(database)
     _load_sample_bugs(database)  # loading the sample twice keeps one copy
     with database.read() as conn:
-        assert [bug["id"] for bug in search_bugs(conn, "browser_console_enable_network_monitoring.js")] == [1801433, 1754080]
+        found = search_bugs(conn, "browser_console_enable_network_monitoring.js")
+    assert [bug["id"] for bug in found] == [1801433, 1754080]

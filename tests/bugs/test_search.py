@@ -84,7 +84,8 @@ def test_at_most_50_best_candidates_before_the_keep_rule(database, add_bugs):
 def test_the_index_follows_updates_and_deletes(database, add_bugs):
     ids = add_bugs((1, "Intermittent old_name.html"), (2, "Intermittent other.html"))
     with database.write() as conn:
-        conn.execute(t.bugscache.update().where(t.bugscache.c.id == ids[1]).values(summary="Intermittent new_name.html"))
+        renamed = t.bugscache.update().where(t.bugscache.c.id == ids[1]).values(summary="Intermittent new_name.html")
+        conn.execute(renamed)
         conn.execute(t.bugscache.update().where(t.bugscache.c.id == ids[2]).values(status="RESOLVED"))
     assert _found(database, "old_name.html") == []
     assert _found(database, "new_name.html") == [1]
@@ -103,15 +104,12 @@ def test_the_search_uses_the_index(database, add_bugs):
     with database.read() as conn:
         if database.dialect == "postgresql":
             conn.execute(text("SET LOCAL enable_seqscan = off"))
-            plan = "\n".join(
-                conn.execute(text("EXPLAIN SELECT id FROM bugscache WHERE lower(summary) LIKE '%test_a.html%'")).scalars()
-            )
+            query = "EXPLAIN SELECT id FROM bugscache WHERE lower(summary) LIKE '%test_a.html%'"
+            plan = "\n".join(conn.execute(text(query)).scalars())
             assert "ix_bugscache_summary_trgm" in plan
         else:
-            plan = " ".join(
-                str(row[-1])
-                for row in conn.execute(text("EXPLAIN QUERY PLAN SELECT rowid FROM bugscache_fts WHERE bugscache_fts MATCH 'abc'"))
-            )
+            query = "EXPLAIN QUERY PLAN SELECT rowid FROM bugscache_fts WHERE bugscache_fts MATCH 'abc'"
+            plan = " ".join(str(row[-1]) for row in conn.execute(text(query)))
             assert "VIRTUAL TABLE INDEX" in plan
 
 

@@ -23,7 +23,9 @@ from treeherder.db.upsert import dialect_insert
 
 #: Rows per INSERT ... ON CONFLICT batch.
 BATCH_SIZE = 2000
-_UPDATED_COLUMNS = ("status", "resolution", "summary", "dupe_of", "crash_signature", "keywords", "whiteboard", "modified")
+_UPDATED_COLUMNS = (
+    "status", "resolution", "summary", "dupe_of", "crash_signature", "keywords", "whiteboard", "modified",
+)  # fmt: skip
 _LIMITS = {name: t.bugscache.c[name].type.length for name in ("status", "resolution", "summary", "whiteboard")}
 
 
@@ -180,8 +182,9 @@ def store_bugs(
     if replace:
         stale = sorted(existing - {row["bugzilla_id"] for row in rows})
         for start in range(0, len(stale), BATCH_SIZE):
+            batch = stale[start : start + BATCH_SIZE]
             with db.write() as conn:
-                conn.execute(t.bugscache.delete().where(t.bugscache.c.bugzilla_id.in_(stale[start : start + BATCH_SIZE])))
+                conn.execute(t.bugscache.delete().where(t.bugscache.c.bugzilla_id.in_(batch)))
         summary.removed = len(stale)
     return summary
 
