@@ -6,11 +6,34 @@ import dataclasses
 
 import pytest
 
-from tests.conftest import LiveServer
-from tests.web.conftest import chromium, page  # noqa: F401 - the browser fixtures
+from tests.conftest import REQUIRE_SERVICES, LiveServer
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.web.conftest import page  # noqa: F401 - the browser page fixture (uses `chromium` below)
 from treeherder.config import load_settings
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """A headless Chromium for this module only.
+
+    Playwright's sync API allows one instance per thread at a time, so this one is closed when the module ends,
+    before the web tests start their session-wide browser.
+    """
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        if REQUIRE_SERVICES:
+            pytest.fail(f"Chromium not found at {CHROMIUM} (scripts/services.sh installs it)")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @pytest.fixture(scope="module")

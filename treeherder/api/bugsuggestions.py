@@ -3,6 +3,10 @@
 Search terms come from :mod:`treeherder.logs.bugsuggest` (upstream's cleaning rules); the bugs come from the local
 ``bugscache`` table through :func:`treeherder.bugs.search.search_bugs` (indexed substring search ranked by trigram
 similarity, with upstream's keep-rules).
+
+``counter`` and ``failure_new_in_rev`` are computed from the stored error lines rather than upstream's per-day
+cache: ``counter`` is how often the same line (cleaned, numbers masked) occurred in jobs of earlier pushes of the
+repository within 21 days, and a line is new in the revision when it never did.
 """
 
 from __future__ import annotations
