@@ -319,13 +319,14 @@ def worker(queues: str | None, concurrency: int | None, pool: str, sweep: bool) 
 def _register_commands() -> None:
     """Commands that live beside their domain (logs/, perf/, pulse/, ...)."""
     from treeherder.auth.cli import credentials
+    from treeherder.auth.users_cli import users
     from treeherder.bugs.cli import bugs
     from treeherder.logs.cli import parse_log
     from treeherder.perf.cli import perf
     from treeherder.perf.store import register as register_perf_storage
     from treeherder.pulse.cli import publish_to_pulse, pulse_listen
 
-    for command in (bugs, credentials, parse_log, perf, pulse_listen, publish_to_pulse):
+    for command in (bugs, credentials, users, parse_log, perf, pulse_listen, publish_to_pulse):
         main.add_command(command)
     register_perf_storage()  # jobs loaded by the CLI store their performance artifacts
 

@@ -87,6 +87,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_FETCH_ALLOWLIST", "", "Comma-separated hosts the log fetcher may read even if they are private."),
     Setting("LOG_MAX_BYTES", "5242880", "Largest compressed log the parser downloads (larger: `skipped-size`)."),
     Setting("LOG_FETCH_TIMEOUT", "60", "Seconds allowed for fetching one log."),
+    Setting(
+        "SECRET_KEY",
+        "",
+        "Key that signs session cookies. Empty: a random key kept in `$TREEHERDER_DATA_DIR/secret_key`.",
+    ),
+    Setting("OIDC_ISSUER", "", "OpenID Connect issuer URL for sign-in (empty: password sign-in only)."),
+    Setting("OIDC_CLIENT_ID", "", "Client id registered with the OpenID Connect provider."),
+    Setting("OIDC_CLIENT_SECRET", "", "Client secret registered with the OpenID Connect provider."),
+    Setting("OIDC_GROUPS_CLAIM", "groups", "ID token / userinfo claim that lists the user's groups."),
+    Setting("OIDC_SHERIFF_GROUP", "", "Group whose members are sheriffs when they sign in (empty: not managed)."),
 )
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -156,6 +166,12 @@ class Settings:
     embedded_worker: bool = True
     worker_concurrency: int = 2
     worker_sweep_interval: int = 60
+    secret_key: str = ""
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_groups_claim: str = "groups"
+    oidc_sheriff_group: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -202,6 +218,12 @@ def load_settings() -> Settings:
         embedded_worker=_switch("EMBEDDED_WORKER"),
         worker_concurrency=_int("WORKER_CONCURRENCY"),
         worker_sweep_interval=_int("WORKER_SWEEP_INTERVAL"),
+        secret_key=_env("SECRET_KEY"),
+        oidc_issuer=_env("OIDC_ISSUER").rstrip("/"),
+        oidc_client_id=_env("OIDC_CLIENT_ID"),
+        oidc_client_secret=_env("OIDC_CLIENT_SECRET"),
+        oidc_groups_claim=_env("OIDC_GROUPS_CLAIM"),
+        oidc_sheriff_group=_env("OIDC_SHERIFF_GROUP"),
     )
 
 

@@ -16,10 +16,11 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from treeherder import __version__
-from treeherder.api import docs, health, jobs, notes, perfcompare, performance, performance_alerts, push, refdata, repository, submit
+from treeherder.api import auth, docs, failures, health, jobs, notes, perfcompare, performance, performance_alerts, push, refdata, repository, sheriffing, submit
 from treeherder.api.errors import APIError
 from treeherder.api.middleware import HeadAsGetMiddleware, UserAgentAndVersionMiddleware
 from treeherder.auth.middleware import HawkMiddleware
+from treeherder.auth.sessions import install_sessions
 from treeherder.config import Settings, get_settings
 from treeherder.db.engine import Database
 from treeherder.ingest.store import Ingestor
@@ -43,6 +44,9 @@ ROUTERS = (
     performance.router,
     performance_alerts.router,
     perfcompare.router,
+    auth.router,
+    sheriffing.router,
+    failures.router,
 )
 
 
@@ -135,6 +139,8 @@ def create_app(
     app.add_middleware(HeadAsGetMiddleware)
     # Inside CORS and the User-Agent check: body size limit, Hawk verification, throttling, signed responses.
     app.add_middleware(HawkMiddleware, settings=settings, db=db)
+    # Signed-cookie sessions of signed-in people (Hawk requests ignore them).
+    install_sessions(app, settings)
     # CORS is open for reads; writes are made by authenticated tools, not by other sites' pages.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"], allow_headers=["*"])
     app.add_middleware(UserAgentAndVersionMiddleware, disallowed_user_agents=settings.disallowed_user_agents)

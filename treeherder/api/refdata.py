@@ -17,6 +17,7 @@ from treeherder.api.params import (
     parse_int_list,
 )
 from treeherder.api.responses import ORJSONResponse
+from treeherder.auth.sessions import session_user, set_csrf_cookie
 from treeherder.db import tables as t
 from treeherder.db.engine import Database
 
@@ -110,13 +111,12 @@ def list_machine_platforms(db: Database = Depends(get_db)) -> ORJSONResponse:
     },
 )
 def list_users(request: Request) -> ORJSONResponse:
-    # Sessions are not served by this API yet: every request is anonymous.
-    user = getattr(request.state, "user", None)
-    if not user:
+    user = session_user(request)
+    if user is None:
         return ORJSONResponse([])
-    return ORJSONResponse(
-        [{"username": user.username, "is_superuser": user.is_superuser, "is_staff": user.is_staff, "email": user.email}]
-    )
+    response = ORJSONResponse([user.as_api()])
+    set_csrf_cookie(request, response)  # a page loaded with an older session gets the token it needs for writes
+    return response
 
 
 @router.get(

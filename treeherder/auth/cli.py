@@ -47,12 +47,17 @@ def credentials() -> None:
 @click.argument("client_id")
 @click.option("--description", default="", help="Who uses it and what for.")
 @click.option("--unauthorized", is_flag=True, help="Create it switched off; `credentials authorize` switches it on.")
-def create(client_id: str, description: str, unauthorized: bool) -> None:
+@click.option("--owner", "owner_email", default=None, metavar="EMAIL", help="The user its requests act as.")
+def create(client_id: str, description: str, unauthorized: bool, owner_email: str | None) -> None:
     """Issue a credential and print {"client_id", "secret"} (the secret is shown this once only).
 
-    CLIENT_ID is a slug of at most 32 characters. New credentials can write at once unless --unauthorized.
+    CLIENT_ID is a slug of at most 32 characters. New credentials can write at once unless --unauthorized. With
+    --owner, sheriffing writes signed with it (notes, bug links, alert triage) act as that user.
     """
-    issued = _run(create_credential, _run(_database), client_id, description=description, authorized=not unauthorized)
+    issued = _run(
+        create_credential, _run(_database), client_id, description=description, authorized=not unauthorized,
+        owner_email=owner_email,
+    )  # fmt: skip
     click.echo(json.dumps({"client_id": issued.client_id, "secret": issued.secret}))
 
 

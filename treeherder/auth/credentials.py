@@ -54,16 +54,27 @@ def validate_client_id(client_id: str) -> str:
     return client_id
 
 
-def create_credential(db: Database, client_id: str, *, description: str = "", authorized: bool = True) -> IssuedCredential:
-    """Issue a credential with a fresh random secret (returned once; only its holder should see it again)."""
+def create_credential(
+    db: Database, client_id: str, *, description: str = "", authorized: bool = True, owner_email: str | None = None
+) -> IssuedCredential:
+    """Issue a credential with a fresh random secret (returned once; only its holder should see it again).
+
+    With *owner_email*, requests signed with it act as that user (sheriffing writes are recorded in their name).
+    """
     validate_client_id(client_id)
     # 32 random bytes: far beyond guessing, and URL/header-safe as Hawk keys must be.
     secret = secrets.token_urlsafe(32)
     try:
         with db.write() as conn:
+            owner_id = None
+            if owner_email is not None:
+                owner_id = conn.execute(select(t.user.c.id).where(t.user.c.email == owner_email)).scalar()
+                if owner_id is None:
+                    raise CredentialError(f"no user with email {owner_email!r} (create one with `treeherder users create`)")
             conn.execute(
                 t.credentials.insert().values(
                     client_id=client_id,
+                    owner_id=owner_id,
                     secret=secret,
                     description=description,
                     authorized=authorized,
