@@ -179,16 +179,15 @@ def _store_bug_job_map(
         elif bug_id is not None:
             internal_id = conn.execute(select(t.bugscache.c.id).where(t.bugscache.c.bugzilla_id == bug_id)).scalar()
         b = t.bug_job_map
-        if bug_id is None:
-            already = conn.execute(select(b.c.id).where(b.c.job_id == job_id, b.c.internal_bug_id == internal_id)).first()
-            if already is not None:
-                return False
+        same_bug = b.c.bug_id == bug_id if bug_id is not None else b.c.internal_bug_id == internal_id
+        if conn.execute(select(b.c.id).where(b.c.job_id == job_id, same_bug)).first() is not None:
+            return False
         values = {"job_id": job_id, "bug_id": bug_id, "internal_bug_id": internal_id, "user_id": user.id,
                   "who": user.email, "created": _now()}  # fmt: skip
-        inserted = conn.execute(insert_ignore(conn, b, ("job_id", "bug_id")), values).rowcount
-        if inserted:
-            conn.execute(update(t.job).where(t.job.c.id == job_id).values(last_modified=_now()))
-        return bool(inserted)
+        # Two sheriffs linking the same bug at once: the second insert is ignored rather than failing.
+        conn.execute(insert_ignore(conn, b, ("job_id", "bug_id")), values)
+        conn.execute(update(t.job).where(t.job.c.id == job_id).values(last_modified=_now()))
+        return True
 
 
 @router.post(
