@@ -83,8 +83,8 @@ def index(db: Database = Depends(get_db)) -> RedirectResponse:
     return RedirectResponse(f"/jobs?repo={name}" if name else "/jobs", status_code=302)
 
 
-def _page(request: Request, template: str, title: str, script: str) -> HTMLResponse:
-    context = {"title": title, "script": script, "version": __version__}
+def _page(request: Request, template: str, title: str, script: str, **extra: object) -> HTMLResponse:
+    context = {"title": title, "script": script, "version": __version__, **extra}
     return templates.TemplateResponse(request, template, context, headers=PAGE_HEADERS)
 
 
@@ -104,3 +104,15 @@ def perf_graphs_page(request: Request) -> HTMLResponse:
 @router.get("/perf/alerts", response_class=HTMLResponse)
 def perf_alerts_page(request: Request) -> HTMLResponse:
     return _page(request, "alerts.html", "Performance alerts", "alerts.js")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    from treeherder.auth.oidc import is_configured
+
+    return _page(request, "login.html", "Sign in", "login.js", oidc=is_configured(request.app.state.settings))
+
+
+@router.get("/intermittent-failures", response_class=HTMLResponse)
+def intermittent_failures_page(request: Request) -> HTMLResponse:
+    return _page(request, "failures.html", "Intermittent failures", "failures.js")

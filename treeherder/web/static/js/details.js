@@ -88,12 +88,14 @@ function logsHtml(repo, job) {
   return `<ul class="plain">${items.join('')}</ul>`;
 }
 
-function bugLinks(bugs) {
+function bugLinks(bugs, jobId) {
   return bugs.map((bug) => {
     const id = bug.id ?? bug.internal_id;
     const label = bug.id ? link(`${BUGZILLA}${bug.id}`, String(bug.id)) : `internal ${escapeHtml(id)}`;
     const resolution = bug.resolution ? ` <span class="muted">${escapeHtml(bug.resolution)}</span>` : '';
-    return `<li class="bug">${label} <span class="bug-summary">${escapeHtml(bug.summary)}</span>${resolution}</li>`;
+    // One click links the bug to the job (classify.js handles the button).
+    const linkButton = bug.id ? ` <button type="button" class="link-bug" data-job="${Number(jobId)}" data-bug="${Number(bug.id)}" title="Link this bug and classify the job as intermittent">link</button>` : '';
+    return `<li class="bug">${label} <span class="bug-summary">${escapeHtml(bug.summary)}</span>${resolution}${linkButton}</li>`;
   }).join('');
 }
 
@@ -115,7 +117,7 @@ function failureSummaryHtml(repo, jobId, suggestions, logStatuses = []) {
     const where = lineNumber === undefined ? '' : `<a class="error-line-link" href="${escapeHtml(logViewerUrl(repo, jobId, lineNumber))}" title="Open the log at this line">line ${lineNumber + 1}</a> `;
     const isNew = item.failure_new_in_rev ? ' <span class="badge new">new</span>' : '';
     const bugs = open.length || others.length
-      ? `<ul class="bugs">${bugLinks(open)}${others.length ? `<li class="muted">other bugs:</li>${bugLinks(others)}` : ''}</ul>`
+      ? `<ul class="bugs">${bugLinks(open, jobId)}${others.length ? `<li class="muted">other bugs:</li>${bugLinks(others, jobId)}` : ''}</ul>`
       : '<div class="muted no-bugs">No bug suggestions.</div>';
     return `<li class="error-item">${where}<code class="error-line">${escapeHtml(item.search)}</code>${isNew}${bugs}</li>`;
   });

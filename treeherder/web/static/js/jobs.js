@@ -3,6 +3,7 @@
 
 import { allJobs, api } from './api.js';
 import { escapeHtml, formatTime, notify, pageParams, replaceParams, revisionUrl, setupTopBar } from './common.js';
+import { setupClassification } from './classify.js';
 import { closeJobDetails, showJobDetails } from './details.js';
 import { optionRank, platformName } from './platforms.js';
 
@@ -34,7 +35,9 @@ const state = {
   selectedJobId: null,
   loadingMore: false,
   pollMs: DEFAULT_POLL_MS,
+  pinned: new Set(), // jobs on the pinboard, to classify together
 };
+let classification = null; // the pinboard and classification form (classify.js)
 
 // --- filters --------------------------------------------------------------------------------------------------
 
@@ -243,6 +246,7 @@ function jobButtonHtml(job) {
     }
   }
   if (job.id === state.selectedJobId) classes += ' selected';
+  if (state.pinned.has(job.id)) classes += ' pinned';
   const tier = job.tier > 1 ? ` (tier ${job.tier})` : '';
   return `<span class="${classes}" data-id="${job.id}" title="${escapeHtml(job.job_type_name)} - ${job.status}${tier}">${symbol}</span>`;
 }
@@ -411,7 +415,13 @@ function onKey(event) {
     if (event.key === 'Escape') target.blur();
     return;
   }
-  if (event.key === 'j' || event.key === 'n') stepUnclassified(1);
+  if (event.key === ' ' && state.selectedJobId !== null) classification.toggle(state.selectedJobId);
+  else if (event.key === 'c') classification.open();
+  else if (event.key === 'u') {
+    const box = document.getElementById('filter-unclassified');
+    box.checked = !box.checked;
+    onFiltersChanged();
+  } else if (event.key === 'j' || event.key === 'n') stepUnclassified(1);
   else if (event.key === 'k' || event.key === 'p') stepUnclassified(-1);
   else if (event.key === 'l' && state.selectedJobId !== null) {
     window.location.href = `/logviewer?repo=${encodeURIComponent(state.repo)}&job_id=${state.selectedJobId}`;
@@ -441,7 +451,9 @@ function onFiltersChanged() {
 function wire() {
   document.getElementById('pushes').addEventListener('click', (event) => {
     const button = event.target.closest('.jb');
-    if (button) selectJob(Number(button.dataset.id));
+    if (!button) return;
+    if (event.ctrlKey || event.metaKey) classification.toggle(Number(button.dataset.id));
+    else selectJob(Number(button.dataset.id));
   });
   document.getElementById('load-more').addEventListener('click', loadMore);
   const form = document.getElementById('filters');
@@ -465,6 +477,23 @@ function wire() {
     renderAll();
   });
   document.addEventListener('keydown', onKey);
+  classification = setupClassification({
+    repo: () => state.repo,
+    selectedJobId: () => state.selectedJobId,
+    setPinned: (ids) => {
+      state.pinned = new Set(ids);
+      for (const button of document.querySelectorAll('.jb')) button.classList.toggle('pinned', state.pinned.has(Number(button.dataset.id)));
+    },
+    refresh: refreshJobs,
+  });
+}
+
+/** Reload the given jobs' pushes (after a classification) and redraw them; reopen the details of the selected job. */
+async function refreshJobs(jobIds) {
+  const pushIds = [...new Set(jobIds.map((id) => state.jobById.get(id)?.push_id).filter(Boolean))];
+  const changed = await loadJobsOfPushes(pushIds);
+  for (const id of changed) renderPush(state.pushById.get(id));
+  if (state.selectedJobId !== null && jobIds.includes(state.selectedJobId)) selectJob(state.selectedJobId);
 }
 
 async function main() {
