@@ -16,7 +16,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from treeherder import __version__
-from treeherder.api import auth, docs, failures, health, jobs, notes, perfcompare, performance, performance_alerts, push, refdata, repository, sheriffing, submit
+from treeherder.api import auth, docs, failures, health, jobs, notes, perfcompare, performance, performance_alerts, performance_triage, push, refdata, repository, sheriffing, submit
 from treeherder.api.errors import APIError
 from treeherder.api.middleware import HeadAsGetMiddleware, UserAgentAndVersionMiddleware
 from treeherder.auth.middleware import HawkMiddleware
@@ -47,6 +47,7 @@ ROUTERS = (
     auth.router,
     sheriffing.router,
     failures.router,
+    performance_triage.router,
 )
 
 
