@@ -122,9 +122,18 @@ def _summary_changes(db: Database, body: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-@router.api_route(
+@router.put(
     "/api/performance/alertsummary/{summary_id}/",
-    methods=["PUT", "PATCH"],
+    summary="Triage an alert summary: status, bug number, notes, assignee, tags, revisions (sheriffs)",
+    openapi_extra=documented([]),
+    responses=error_responses(
+        (400, {"non_field_errors": ["From and To revisions should be distinct."]}, "same revisions"),
+        (404, {"detail": "No PerformanceAlertSummary matches the given query."}, "no such summary"),
+        *STAFF_REFUSALS,
+    ),
+)
+@router.patch(
+    "/api/performance/alertsummary/{summary_id}/",
     summary="Triage an alert summary: status, bug number, notes, assignee, tags, revisions (sheriffs)",
     openapi_extra=documented([]),
     responses=error_responses(
@@ -171,9 +180,18 @@ async def create_alert(
     return ORJSONResponse({"alert_id": alert_id})
 
 
-@router.api_route(
+@router.put(
     "/api/performance/alert/{alert_id}/",
-    methods=["PUT", "PATCH"],
+    summary="Triage an alert: status, related summary, star, regression flag (sheriffs; they become its classifier)",
+    openapi_extra=documented([]),
+    responses=error_responses(
+        (400, {"detail": "Nudging has been disabled"}, "push_id / prev_push_id given"),
+        (404, {"detail": "No PerformanceAlert matches the given query."}, "no such alert"),
+        *STAFF_REFUSALS,
+    ),
+)
+@router.patch(
+    "/api/performance/alert/{alert_id}/",
     summary="Triage an alert: status, related summary, star, regression flag (sheriffs; they become its classifier)",
     openapi_extra=documented([]),
     responses=error_responses(
