@@ -31,9 +31,16 @@ def _scratch_table() -> Table:
     return Table("bench_scratch", meta, *cols)
 
 
+# The baseline inserts at least this many rows per timing: a few thousand rows take tens of milliseconds, short
+# enough for one scheduling hiccup on a shared machine to swing the figure several-fold.
+MIN_BASELINE_ROWS = 20_000
+
+
 def raw_insert_rate(db, n_rows: int) -> float:
     """Rows per second of a raw executemany into a scratch table as wide as `job`, in batches of BATCH."""
     import datetime
+
+    n_rows = max(n_rows, MIN_BASELINE_ROWS)
 
     scratch = _scratch_table()
     scratch.create(db.write_engine, checkfirst=True)
@@ -60,7 +67,7 @@ def raw_insert_rate(db, n_rows: int) -> float:
                 conn.execute(scratch.insert(), rows[start : start + BATCH])
         return len(rows)
 
-    rate = best_rate(raw_insert)
+    rate = best_rate(raw_insert, repeat=5)
     scratch.drop(db.write_engine)
     return rate
 
