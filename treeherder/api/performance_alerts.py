@@ -20,6 +20,7 @@ from sqlalchemy import Connection, and_, exists, func, or_, select
 
 from treeherder.api.deps import get_db
 from treeherder.api.errors import detail
+from treeherder.api.params import INT64_MAX, INT64_MIN
 from treeherder.api.responses import ORJSONResponse
 from treeherder.db import tables as t
 from treeherder.db.engine import Database
@@ -323,6 +324,8 @@ def list_alert_summaries(request: Request, db: Database = Depends(get_db)) -> OR
 
 @router.get("/api/performance/alertsummary/{summary_id}/", summary="One alert summary")
 def get_alert_summary(summary_id: int, db: Database = Depends(get_db)) -> ORJSONResponse:
+    if not INT64_MIN <= summary_id <= INT64_MAX:  # no stored id lies beyond 64 bits (and SQLite cannot compare it)
+        raise detail(404, "No PerformanceAlertSummary matches the given query.")
     with db.read() as conn:
         rows = conn.execute(_summary_select().where(t.performance_alert_summary.c.id == summary_id)).all()
         if not rows:
@@ -378,6 +381,8 @@ def list_alerts(request: Request, db: Database = Depends(get_db)) -> ORJSONRespo
 
 @router.get("/api/performance/alert/{alert_id}/", summary="One alert")
 def get_alert(alert_id: int, db: Database = Depends(get_db)) -> ORJSONResponse:
+    if not INT64_MIN <= alert_id <= INT64_MAX:  # no stored id lies beyond 64 bits (and SQLite cannot compare it)
+        raise detail(404, "No PerformanceAlert matches the given query.")
     with db.read() as conn:
         rows = _alerts_for(conn, t.performance_alert.c.id == alert_id)
         if not rows:

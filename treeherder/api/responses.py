@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 
-class ORJSONResponse(Response):
+class ORJSONResponse(JSONResponse):
+    """A JSONResponse (so the OpenAPI schema documents a JSON body, not a string) rendered by orjson."""
+
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:

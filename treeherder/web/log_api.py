@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from treeherder.api.deps import ProjectRef, get_db, get_project
 from treeherder.api.errors import bare, detail
+from treeherder.api.params import INT64_MAX, INT64_MIN
 from treeherder.api.responses import ORJSONResponse
 from treeherder.db import tables as t
 from treeherder.db.engine import Database
@@ -84,6 +85,8 @@ def log_lines(
     db: Database = Depends(get_db),
     cache: LogCache = Depends(get_log_cache),
 ) -> ORJSONResponse:
+    if not INT64_MIN <= job_id <= INT64_MAX:  # no stored id lies beyond 64 bits (and SQLite cannot compare it)
+        raise bare(404, f"No job with id: {job_id}")
     with db.read() as conn:
         found = conn.execute(
             select(t.job.c.id).where(t.job.c.id == job_id, t.job.c.repository_id == project.id)
