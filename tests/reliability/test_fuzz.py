@@ -8,17 +8,23 @@ Each operation gets a bounded number of generated requests, sent over loopback t
 from __future__ import annotations
 
 import dataclasses
+import functools
+import http.server
 import os
+import threading
+from collections.abc import Iterator
 
 import httpx
 import hypothesis
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, strategies as st
+from sqlalchemy import update
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
 from tests.auth.hawk_client import issue, sign
 from tests.conftest import TEST_REPOSITORY, LiveServer, make_app
+from treeherder.db import tables as t
 
 # Generated requests per operation and mode (anonymous, signed). ~55 operations x 2 modes x 2 databases.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -28,9 +34,31 @@ from tests.reliability.figures import FIGURES
 
 
 @pytest.fixture
-def fuzz_server(settings, database, fixture_jobs):
-    """A server on a database holding the upstream fixture pushes and jobs; throttling out of the way."""
-    relaxed = dataclasses.replace(settings, throttle_jobs=(10**6, 60), throttle_push=(10**6, 60))
+def local_logs(tmp_path) -> Iterator[str]:
+    """A loopback HTTP server with one small log, so that no fuzzed request reaches for the internet."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "live_backing.log").write_text("[task 2025-02-27T10:00:00Z] TEST-UNEXPECTED-FAIL | a.html | boom\n" * 50)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/live_backing.log"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def fuzz_server(settings, database, fixture_jobs, local_logs):
+    """A server on a database holding the upstream fixture pushes and jobs (their logs served on loopback);
+    throttling out of the way."""
+    with database.write() as conn:
+        conn.execute(update(t.job_log).values(url=local_logs))
+    relaxed = dataclasses.replace(
+        settings, throttle_jobs=(10**6, 60), throttle_push=(10**6, 60), log_fetch_allowlist=("127.0.0.1",)
+    )
     server = LiveServer(make_app(relaxed, database)).start()
     try:
         yield server

@@ -12,12 +12,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from treeherder.api.responses import ORJSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from treeherder import __version__
 from treeherder.api import auth, docs, failures, health, jobs, notes, perfcompare, performance, performance_alerts, performance_triage, push, refdata, repository, sheriffing, submit
-from treeherder.api.errors import APIError
+from treeherder.api.errors import APIError, database_failure
 from treeherder.api.middleware import HeadAsGetMiddleware, UserAgentAndVersionMiddleware
 from treeherder.auth.middleware import HawkMiddleware
 from treeherder.auth.sessions import install_sessions
@@ -70,6 +70,12 @@ async def _data_error(_request: Request, exc: DataError) -> ORJSONResponse:
     log.info("database refused a request value: %s", exc.orig)
     body = {"detail": "A value in the request cannot be stored or compared (out of range or invalid)"}
     return ORJSONResponse(body, status_code=400)
+
+
+async def _database_failure(_request: Request, exc: OperationalError) -> ORJSONResponse:
+    # The database restarting, unreachable, out of disk or out of time: the client may retry (never a bare 500).
+    log.warning("database failure answered with an error: %s", str(exc.orig or exc).strip().splitlines()[0])
+    return database_failure(exc).response()
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> ORJSONResponse:
@@ -136,6 +142,7 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(OperationalError, _database_failure)
     # Innermost: HEAD reaches the routes as GET, after authentication has seen the real method.
     app.add_middleware(HeadAsGetMiddleware)
     # Inside CORS and the User-Agent check: body size limit, Hawk verification, throttling, signed responses.

@@ -37,3 +37,25 @@ def bare(status_code: int, text: str) -> APIError:
 def message(status_code: int, text: str) -> APIError:
     """``{"message": text}``, the shape of upstream's hand-written views."""
     return APIError(status_code, {"message": text})
+
+
+# Retry-After for a database that is restarting or unreachable: long enough not to hammer it, short enough that a
+# client's retry lands soon after it is back.
+DATABASE_RETRY_AFTER_SECONDS = 5
+_DISK_FULL_MARKERS = ("disk is full", "no space left", "could not extend file", "diskfull")
+
+
+def database_failure(exc: BaseException) -> APIError:
+    """The answer to a database that failed operationally (not to bad input): the transaction was rolled back.
+
+    A full disk is 507 (retrying will not help until an operator frees space); anything else (the server restarting,
+    the connection dropped, a lock not granted in time) is 503 with Retry-After, so that clients try again.
+    """
+    text = f"{type(getattr(exc, 'orig', None)).__name__} {getattr(exc, 'orig', exc)}".lower()
+    if any(marker in text for marker in _DISK_FULL_MARKERS):
+        return detail(507, "The database has no space left; nothing was stored. Try again once space is freed.")
+    return detail(
+        503,
+        "The database is unavailable right now; nothing was stored. Retry later.",
+        {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )

@@ -17,8 +17,10 @@ from collections.abc import Callable
 
 import orjson
 from starlette.concurrency import run_in_threadpool
+from sqlalchemy.exc import OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from treeherder.api.errors import database_failure
 from treeherder.auth.hawk import HawkFailure, HawkVerifier, SignedRequest, VerifiedRequest
 from treeherder.auth.throttle import Rate, retry_after_seconds, throttled_detail
 from treeherder.config import Settings
@@ -170,6 +172,11 @@ class HawkMiddleware:
             verified, retry_after = await run_in_threadpool(self._authenticate, signed, scope["path"])
         except HawkFailure as failure:
             await _answer_json(send, 403, {"detail": failure.detail})
+            return
+        except OperationalError as exc:  # the nonce and throttle count could not be recorded: retry later
+            error = database_failure(exc)
+            headers = [(k.lower().encode(), v.encode()) for k, v in (error.headers or {}).items()]
+            await _answer_json(send, error.status_code, error.body, headers)
             return
         signing_send = self._signing_send(send, verified)
         if retry_after is not None:
