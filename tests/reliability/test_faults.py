@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,158 @@ def test_broker_restarting_under_load_loses_no_pulse_job(private_services, priva
     stored = stored_jobs(database)
     FIGURES["fault jobs lost"] += sum(1 for g in first + second if g not in stored)
     assert all(stored[g][2] == 1 for g in first + second)
+
+
+# --- a worker killed in the middle of a task ----------------------------------------------------------------------
+
+from tests.work.conftest import (  # noqa: E402 - fixtures shared with the background-work tests
+    WorkerProcess,
+    broker_url,  # noqa: F401
+    log_status,
+    log_server,  # noqa: F401
+    store_job_with_log,
+    worker_env,  # noqa: F401
+)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_task_has_its_task_redelivered(
+    database, ingestor, settings, broker_url, worker_env, log_server, shared_fixtures, tmp_path  # noqa: F811
+):
+    import dataclasses
+    import signal
+
+    from sqlalchemy import func, select
+
+    from treeherder.db import tables as t
+    from treeherder.work import dispatch
+
+    first_fetch = threading.Event()
+    raw = (shared_fixtures / "logs" / "xpcshell-crash.log.gz").read_bytes()
+
+    def stalls_the_first_fetch(handler, hit: int) -> None:
+        if hit == 1:
+            first_fetch.set()
+            time.sleep(20)  # the worker is killed meanwhile; this answer goes nowhere
+            return
+        handler.send_response(200)
+        handler.send_header("Content-Encoding", "gzip")
+        handler.send_header("Content-Length", str(len(raw)))
+        handler.end_headers()
+        handler.wfile.write(raw)
+
+    log_server.routes["/slow.log.gz"] = stalls_the_first_fetch
+    stored = store_job_with_log(ingestor, log_server.url("/slow.log.gz"))
+    (log_id, job_id, _name, _result) = stored.pending_logs[0]
+    first = WorkerProcess(worker_env, tmp_path / "worker-killed.log").wait_ready()
+    second = None
+    try:
+        assert dispatch(dataclasses.replace(settings, broker_url=broker_url), database, stored) == 1
+        assert first_fetch.wait(60), f"the worker never fetched the log:\n{first.output()[-3000:]}"
+        first.process.send_signal(signal.SIGKILL)  # mid-task: the log is being downloaded
+        first.process.wait(10)
+        FIGURES["faults injected: worker killed mid-task"] += 1
+        assert log_status(database, log_id) == "pending"
+        second = WorkerProcess(worker_env, tmp_path / "worker-second.log").wait_ready()
+        wait_for(lambda: log_status(database, log_id) == "parsed", 90, lambda: second.output()[-3000:])
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+    assert log_server.hits["/slow.log.gz"] >= 2, "the task was not run again"
+    with database.read() as conn:
+        lines = conn.execute(select(t.text_log_error.c.line_number).where(t.text_log_error.c.job_id == job_id)).scalars().all()
+        assert conn.execute(select(func.count()).select_from(t.job_log).where(t.job_log.c.job_id == job_id)).scalar_one() == 1
+    assert lines and len(lines) == len(set(lines)), "the redelivered task stored the errors twice"
+
+
+# --- the disk under the SQLite file filling up --------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_filesystem(tmp_path) -> Iterator[Path]:
+    """A 16 MB tmpfs mounted for the test (root only); skipped with the reason where mounting is impossible."""
+    mount_point = Path(tempfile.mkdtemp(prefix="treeherder-full-disk-"))
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m,mode=0755", "tmpfs", str(mount_point)], capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        mount_point.rmdir()
+        pytest.skip(f"cannot mount a size-limited tmpfs here (needs root and mount rights): {result.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True, check=False)
+        mount_point.rmdir()
+
+
+def _fill(path: Path, leave_free_bytes: int) -> Path:
+    """A ballast file that takes the filesystem's free space but ``leave_free_bytes``."""
+    stats = os.statvfs(path)
+    ballast = path / "ballast"
+    size = stats.f_bavail * stats.f_frsize - leave_free_bytes
+    with ballast.open("wb") as out:
+        chunk = b"\0" * (1 << 20)
+        while size > 0:
+            written = out.write(chunk[: min(len(chunk), size)])
+            size -= written
+    return ballast
+
+
+@pytest.mark.slow
+def test_a_full_disk_refuses_the_write_clearly_and_corrupts_nothing(small_filesystem, tmp_path):
+    from sqlalchemy import text
+
+    from tests.conftest import LiveServer, make_app
+    from tests.auth.hawk_client import send
+    from treeherder.config import load_settings
+    import dataclasses
+
+    url = f"sqlite:///{small_filesystem / 'treeherder.db'}"
+    database = Database(url)
+    schema.init(database)
+    settings = dataclasses.replace(
+        load_settings(), database_url=url, data_dir=tmp_path, throttle_jobs=(10**6, 60), embedded_worker=False
+    )
+    server = LiveServer(make_app(settings, database)).start()
+    stored_guids: list[str] = []
+    refused: list = []
+    try:
+        with server.client() as http:
+            credential = issue(database, "disk-filler")
+            push = factories.push()
+            assert send(http, credential, "POST", load.PUSH_PATH, [push]).response.status_code == 200
+            ballast = _fill(small_filesystem, leave_free_bytes=256 * 1024)
+            for batch in range(400):
+                guids = [str(uuid.uuid4()) for _ in range(50)]
+                items = [load.rest_job(push["revision"], g, "completed", "success") for g in guids]
+                # Long strings fill the disk sooner.
+                for item in items:
+                    item["job"]["reason"] = "x" * 2000
+                response = send(http, credential, "POST", load.JOBS_PATH, items).response
+                if response.status_code == 200:
+                    stored_guids.extend(guids)
+                    continue
+                refused.append((response, guids))
+                break
+            assert refused, "the disk never filled up"
+            response, refused_guids = refused[0]
+            FIGURES["faults injected: disk full under the SQLite file"] += 1
+            assert response.status_code == 507, response.text
+            assert response.json()["detail"].startswith("The database has no space left; nothing was stored.")
+            # Reads still work on a full disk.
+            assert http.get(f"/api/project/{load.PROJECT}/push/").status_code == 200
+            # Space freed: the same collection is stored.
+            ballast.unlink()
+            again = send(http, credential, "POST", load.JOBS_PATH, [load.rest_job(push["revision"], g, "completed", "success") for g in refused_guids])
+            assert again.response.status_code == 200, again.response.text
+            stored_guids.extend(refused_guids)
+    finally:
+        server.stop()
+    with database.read() as conn:
+        assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+    stored = stored_jobs(database)
+    database.dispose()
+    FIGURES["fault jobs submitted"] += len(stored_guids)
+    FIGURES["fault jobs lost"] += len(set(stored_guids) - set(stored))
+    assert set(stored) == set(stored_guids), "a refused batch was partly stored, or a stored one lost"
