@@ -94,6 +94,8 @@ def serve(host: str, port: int, workers: int, sample_data: bool) -> None:
     """Serve the API and the web UI (creating or upgrading the schema first)."""
     import uvicorn
 
+    from treeherder.api.protocol import PROTOCOL
+
     if not os.environ.get("SITE_URL"):
         # Links (and the sample data's log URLs) point at where this server actually listens.
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -116,6 +118,7 @@ def serve(host: str, port: int, workers: int, sample_data: bool) -> None:
         workers=workers,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=5,
+        http=PROTOCOL,  # closes connections whose request head is too slow (REQUEST_READ_TIMEOUT)
     )
 
 

@@ -83,6 +83,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("THROTTLE_PUSH", "400/minute", "Rate of push submissions allowed per Hawk credential."),
     Setting("MAX_REQUEST_BYTES", "20971520", "Largest request body accepted, in bytes (larger: HTTP 413)."),
     Setting("MAX_JSON_DEPTH", "64", "Deepest JSON nesting accepted in a request body (deeper: HTTP 400)."),
+    Setting(
+        "REQUEST_READ_TIMEOUT",
+        "30",
+        "Seconds a client has to send a request's headers, and again its body (slower: closed, or HTTP 408).",
+    ),
     Setting("SQL_TIME_LIMIT_MS", "10000", "Time limit for one read query of the API, in milliseconds."),
     Setting("LOG_FETCH_ALLOWLIST", "", "Comma-separated hosts the log fetcher may read even if they are private."),
     Setting("LOG_MAX_BYTES", "5242880", "Largest compressed log the parser downloads (larger: `skipped-size`)."),
@@ -159,6 +164,7 @@ class Settings:
     throttle_push: tuple[int, int]
     max_request_bytes: int
     max_json_depth: int
+    request_read_timeout: int
     sql_time_limit_ms: int
     log_fetch_allowlist: tuple[str, ...]
     log_max_bytes: int
@@ -211,6 +217,7 @@ def load_settings() -> Settings:
         throttle_push=parse_rate("THROTTLE_PUSH", _env("THROTTLE_PUSH")),
         max_request_bytes=_int("MAX_REQUEST_BYTES"),
         max_json_depth=_int("MAX_JSON_DEPTH"),
+        request_read_timeout=_int("REQUEST_READ_TIMEOUT"),
         sql_time_limit_ms=_int("SQL_TIME_LIMIT_MS"),
         log_fetch_allowlist=_list("LOG_FETCH_ALLOWLIST"),
         log_max_bytes=_int("LOG_MAX_BYTES"),

@@ -64,7 +64,7 @@ DOCS_CSP = (
 
 @router.get("/docs/", include_in_schema=False)
 def docs_page() -> HTMLResponse:
-    return HTMLResponse(_PAGE, headers={"Content-Security-Policy": DOCS_CSP})
+    return HTMLResponse(_PAGE, headers={"Content-Security-Policy": DOCS_CSP, "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/docs/static/{name}", include_in_schema=False)

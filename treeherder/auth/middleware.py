@@ -12,6 +12,7 @@ It runs for every ``/api/`` request, before routing:
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 
@@ -37,6 +38,10 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class _BodyTooSlow(Exception):
+    pass
+
+
 async def _answer_json(send: Send, status: int, body: object, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     payload = orjson.dumps(body)
     await send(
@@ -53,11 +58,18 @@ async def _answer_json(send: Send, status: int, body: object, headers: list[tupl
     await send({"type": "http.response.body", "body": payload})
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
+async def _read_body(receive: Receive, limit: int, timeout: float) -> bytes:
+    """The whole body, refused when larger than ``limit`` or not all there within ``timeout`` seconds (a client
+    trickling it in would otherwise hold its connection and our memory for as long as it likes)."""
     chunks: list[bytes] = []
     size = 0
+    deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        message = await receive()
+        remaining = deadline - asyncio.get_running_loop().time()
+        try:
+            message = await asyncio.wait_for(receive(), timeout=max(remaining, 0))
+        except TimeoutError:
+            raise _BodyTooSlow from None
         if message["type"] == "http.disconnect":
             break
         chunk = message.get("body", b"")
@@ -152,9 +164,13 @@ class HawkMiddleware:
             await self._too_large(send)
             return
         try:
-            body = await _read_body(receive, self.max_body)
+            body = await _read_body(receive, self.max_body, self.settings.request_read_timeout)
         except _BodyTooLarge:
             await self._too_large(send)
+            return
+        except _BodyTooSlow:
+            detail = f"Request body not received within {self.settings.request_read_timeout} seconds."
+            await _answer_json(send, 408, {"detail": detail}, [(b"connection", b"close")])
             return
         receive = _replay(body, receive)
         if not is_hawk:
