@@ -82,6 +82,14 @@ def _error_message(response: httpx.Response) -> object:
     return body or None
 
 
+AUTHENTICATION_FAILURES = ("Hawk authentication failed", "No authorised credentials", "Authentication credentials")
+
+
+def _is_authentication_failure(response: httpx.Response) -> bool:
+    """True if the server did not accept the Hawk signature itself (as opposed to refusing a permission)."""
+    return any(text in response.text for text in AUTHENTICATION_FAILURES)
+
+
 def _send(http: httpx.Client, case: schemathesis.Case, credential, base_url: str) -> httpx.Response:
     kwargs = case.as_transport_kwargs(base_url=base_url)
     request = http.build_request(
@@ -121,7 +129,8 @@ def _fuzz_operation(operation, http: httpx.Client, credential, base_url: str, fa
             failures.append(f"{case.method} {case.formatted_path} {case.query} ({mode}) -> {exc!r}")
             return
         where = f"{case.method} {response.request.url} ({mode})"
-        if credential is not None and response.status_code in (401, 403):
+        if credential is not None and response.status_code in (401, 403) and _is_authentication_failure(response):
+            # (A 403 for lack of permission, e.g. sheriffing routes, is right: the credential's user is not staff.)
             failures.append(f"{where} -> {response.status_code}: a validly signed request was refused: {response.text}")
             return
         try:
