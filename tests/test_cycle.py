@@ -109,3 +109,18 @@ def test_cycle_all_reports(database, ingestor):
     report = cycle_all(database)
     assert report.jobs == 1
     assert report.reference_rows["machine"] == 1
+
+
+def test_defaults_follow_upstream(database, ingestor):
+    """Jobs go 100 per transaction by default (upstream's --chunk-size), and unused test groups go with them."""
+    from treeherder.cycle import DEFAULT_CHUNK
+
+    assert DEFAULT_CHUNK == 100
+    _store(ingestor, "mozilla-central", {f"old-{n}": 200 for n in range(250)})
+    messages: list[str] = []
+    assert cycle_jobs(database, now=NOW, progress=messages.append) == 250
+    assert messages == ["expired 100 jobs", "expired 200 jobs", "expired 250 jobs"]
+    with database.write() as conn:
+        conn.execute(t.test_group.insert().values(name="dom/tests/mochitest.ini"))
+    assert cycle_reference_data(database)["test_group"] == 1
+    assert count(database, t.test_group) == 0

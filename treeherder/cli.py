@@ -238,7 +238,7 @@ def load_sample_data() -> None:
 @main.command("cycle-data")
 @click.option("--days", default=120, show_default=True, type=click.IntRange(min=1), help="Expire jobs older than this.")
 @click.option("--repo", "repository", default=None, help="Only expire the jobs of this repository.")
-@click.option("--chunk-size", default=1000, show_default=True, type=click.IntRange(min=1), help="Rows per transaction.")
+@click.option("--chunk-size", default=100, show_default=True, type=click.IntRange(min=1), help="Rows per transaction.")
 @click.option("--sleep-time", default=0.0, show_default=True, type=float, help="Seconds to pause between chunks.")
 @friendly_errors
 def cycle_data(days: int, repository: str | None, chunk_size: int, sleep_time: float) -> None:

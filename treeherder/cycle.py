@@ -24,7 +24,8 @@ PERF_DAYS_SHORT = 2 * 365
 # Repositories whose performance data is kept the full three years (upstream's list).
 PERF_LONG_LIVED = frozenset({"autoland", "mozilla-central", "mozilla-beta", "fenix", "reference-browser"})
 EMPTY_ALERT_SUMMARY_DAYS = 180
-DEFAULT_CHUNK = 1000
+# Upstream's `cycle_data --chunk-size` default: short transactions that never hold the writer for long.
+DEFAULT_CHUNK = 100
 
 
 @dataclass
@@ -143,7 +144,8 @@ def cycle_empty_alert_summaries(db: Database, *, now: datetime | None = None) ->
 
 
 def cycle_reference_data(db: Database) -> dict[str, int]:
-    """Delete job types, groups, machines and platforms no job uses any more (platforms a perf signature uses stay)."""
+    """Delete job types, groups, machines and platforms no job uses any more (platforms a perf signature uses stay),
+    and test groups no errorsummary result refers to any more (as upstream does after expiring jobs)."""
     removed = {}
     with db.write() as conn:
         for table, column, keep in (
@@ -158,6 +160,8 @@ def cycle_reference_data(db: Database) -> dict[str, int]:
             if keep is not None:
                 condition = and_(condition, ~exists().where(keep == table.c.id))
             removed[table.name] = conn.execute(delete(table).where(condition)).rowcount
+        unused_groups = ~exists().where(t.group_status.c.group_id == t.test_group.c.id)
+        removed[t.test_group.name] = conn.execute(delete(t.test_group).where(unused_groups)).rowcount
     return removed
 
 
