@@ -66,6 +66,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PROJECTS_TO_INGEST", "", "Comma-separated repositories `pulse-listen` stores; empty: all of them."),
     Setting("GITHUB_TOKEN", "", "Token for GitHub's API (commits of GitHub pushes); sent to api.github.com only."),
     Setting(
+        "PERF_DATA_FROM_LOGS",
+        "on",
+        "`on`: `PERFHERDER_DATA:` lines found in parsed text logs are stored as performance data (as upstream did "
+        "before it moved to JSON artifacts); `off`: they are ignored, as upstream HEAD does.",
+    ),
+    Setting(
         "PERF_DETECTORS",
         "",
         "Regression detector per performance framework, e.g. `talos=edivisive,awsy=pelt`; others use `ttest` "
@@ -170,6 +176,7 @@ class Settings:
     log_max_bytes: int
     log_fetch_timeout: int
     embedded_worker: bool = True
+    perf_data_from_logs: bool = True
     worker_concurrency: int = 2
     worker_sweep_interval: int = 60
     secret_key: str = ""
@@ -223,6 +230,7 @@ def load_settings() -> Settings:
         log_max_bytes=_int("LOG_MAX_BYTES"),
         log_fetch_timeout=_int("LOG_FETCH_TIMEOUT"),
         embedded_worker=_switch("EMBEDDED_WORKER"),
+        perf_data_from_logs=_switch("PERF_DATA_FROM_LOGS"),
         worker_concurrency=_int("WORKER_CONCURRENCY"),
         worker_sweep_interval=_int("WORKER_SWEEP_INTERVAL"),
         secret_key=_env("SECRET_KEY"),

@@ -106,7 +106,21 @@ def parse_log(ctx: WorkContext, job_log_id: int) -> LogParseReport:
     report = ctx.logs.parse(job_log_id)
     if report.status == FAILED and report.retryable:
         raise RetryableLogFailure(f"job log {job_log_id}: {report.error}")
+    if report.performance_data and ctx.settings.perf_data_from_logs:
+        store_log_performance(ctx.db, job_log_id, report.performance_data)
     return report
+
+
+def store_log_performance(db: Database, job_log_id: int, objects: list[dict]) -> set[int]:
+    """Store a text log's PERFHERDER_DATA objects as performance data of its job (marked for alert generation,
+    which the next sweep or dispatch runs)."""
+    from treeherder.perf.ingest import store_job_performance
+
+    with db.write() as conn:
+        job_id = conn.execute(select(t.job_log.c.job_id).where(t.job_log.c.id == job_log_id)).scalar()
+        if job_id is None:
+            return set()
+        return store_job_performance(conn, job_id, objects)
 
 
 def ingest_perf_data(ctx: WorkContext, job_log_id: int) -> frozenset[int]:
