@@ -8,7 +8,7 @@ upstream's repository groups.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -141,7 +141,7 @@ def failures(request: Request, db: Database = Depends(get_db)) -> ORJSONResponse
 
 
 def _push_time(seconds: int) -> str:
-    return datetime.utcfromtimestamp(seconds).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @router.get(

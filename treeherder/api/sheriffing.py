@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
 from treeherder.api.deps import get_db, get_project
-from treeherder.api.errors import bare, detail, message
+from treeherder.api.errors import bare, detail
 from treeherder.api.params import BugJobMapPath, NoteIdPath, ProjectName, documented, error_responses, example_response
 from treeherder.api.responses import ORJSONResponse
 from treeherder.api.submit import read_json_body
