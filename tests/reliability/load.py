@@ -17,6 +17,8 @@ import httpx
 import mohawk
 import orjson
 
+from tests import factories
+
 USER_AGENT = "treeherder-soak/1.0"
 PROJECT = "mozilla-central"
 JOBS_PATH = f"/api/project/{PROJECT}/jobs/"
@@ -33,30 +35,7 @@ class Credential:
 
 def rest_job(revision: str, guid: str, state: str, result: str) -> dict:
     """One job-collection item (treeherder-client's format) in the given state."""
-    return {
-        "project": PROJECT,
-        "revision": revision,
-        "job": {
-            "job_guid": guid,
-            "name": "test-linux64/opt-mochitest-1",
-            "job_symbol": "1",
-            "group_name": "Mochitests",
-            "group_symbol": "M",
-            "build_platform": {"platform": "linux64", "os_name": "linux", "architecture": "x86_64"},
-            "machine_platform": {"platform": "linux64", "os_name": "linux", "architecture": "x86_64"},
-            "option_collection": {"opt": True},
-            "state": state,
-            "result": result if state == "completed" else "unknown",
-            "submit_timestamp": 1_700_000_100,
-            "start_timestamp": 1_700_000_200 if state != "pending" else 0,
-            "end_timestamp": 1_700_000_900 if state == "completed" else 0,
-            "machine": "worker-1",
-            "who": "soak@example.org",
-            "reason": "scheduled",
-            "product_name": "firefox",
-            "build_system_type": "taskcluster",
-        },
-    }
+    return factories.job(revision, guid=guid, state=state, result=result, who="soak@example.org")
 
 
 def final_result(guid: str) -> str:
