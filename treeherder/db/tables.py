@@ -97,25 +97,21 @@ failure_classification = Table(
     Column("name", String(50), nullable=False, unique=True),
 )
 
-build_platform = Table(
-    "build_platform",
-    metadata,
-    _pk(),
-    Column("os_name", String(25), nullable=False),
-    Column("platform", String(100), nullable=False),
-    Column("architecture", String(25), nullable=False),
-    UniqueConstraint("os_name", "platform", "architecture"),
-)
+def _platform_table(name: str) -> Table:
+    """Build and machine platforms have the same shape: (os, platform, architecture), unique together."""
+    return Table(
+        name,
+        metadata,
+        _pk(),
+        Column("os_name", String(25), nullable=False),
+        Column("platform", String(100), nullable=False),
+        Column("architecture", String(25), nullable=False),
+        UniqueConstraint("os_name", "platform", "architecture"),
+    )
 
-machine_platform = Table(
-    "machine_platform",
-    metadata,
-    _pk(),
-    Column("os_name", String(25), nullable=False),
-    Column("platform", String(100), nullable=False),
-    Column("architecture", String(25), nullable=False),
-    UniqueConstraint("os_name", "platform", "architecture"),
-)
+
+build_platform = _platform_table("build_platform")
+machine_platform = _platform_table("machine_platform")
 
 machine = Table("machine", metadata, _pk(), Column("name", String(100), nullable=False, unique=True))
 
