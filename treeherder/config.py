@@ -94,6 +94,11 @@ SETTINGS: tuple[Setting, ...] = (
         "30",
         "Seconds a client has to send a request's headers, and again its body (slower: closed, or HTTP 408).",
     ),
+    Setting(
+        "RESPONSE_CACHE_MB",
+        "32",
+        "Memory per API process for job and push list responses, served again while their data is unchanged (0: off).",
+    ),
     Setting("SQL_TIME_LIMIT_MS", "10000", "Time limit for one read query of the API, in milliseconds."),
     Setting("LOG_FETCH_ALLOWLIST", "", "Comma-separated hosts the log fetcher may read even if they are private."),
     Setting("LOG_MAX_BYTES", "5242880", "Largest compressed log the parser downloads (larger: `skipped-size`)."),
@@ -172,6 +177,7 @@ class Settings:
     max_json_depth: int
     request_read_timeout: int
     sql_time_limit_ms: int
+    response_cache_mb: int
     log_fetch_allowlist: tuple[str, ...]
     log_max_bytes: int
     log_fetch_timeout: int
@@ -226,6 +232,7 @@ def load_settings() -> Settings:
         max_json_depth=_int("MAX_JSON_DEPTH"),
         request_read_timeout=_int("REQUEST_READ_TIMEOUT"),
         sql_time_limit_ms=_int("SQL_TIME_LIMIT_MS"),
+        response_cache_mb=_int("RESPONSE_CACHE_MB"),
         log_fetch_allowlist=_list("LOG_FETCH_ALLOWLIST"),
         log_max_bytes=_int("LOG_MAX_BYTES"),
         log_fetch_timeout=_int("LOG_FETCH_TIMEOUT"),

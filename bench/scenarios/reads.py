@@ -120,25 +120,33 @@ def run(size: str, backend: str) -> list[Result]:
             "push list (count=10)": [f"/api/project/{REPO}/push/?count=10"],
             "push list (count=50)": [f"/api/project/{REPO}/push/?count=50"],
         }
-        with running_server(db.url, app="bench.app:create_bench_app", env={"BENCH_STATIC_DIR": static}) as server:
-            with httpx.Client(base_url=server.url, headers={"User-Agent": USER_AGENT}, timeout=120) as http:
-                for name, paths in cases.items():
-                    if "job list" in name:
-                        total = sum(len(http.get(p).json()["results"]) for p in paths)
-                        assert total == big_jobs, f"expected {big_jobs} jobs, the API gave {total}"
-                    results.append(
-                        compare_with_static(server.url, http, Path(static), name, paths, backend, size=size)
-                    )
-            results.append(
-                Result(
-                    scenario="server peak memory (RSS) during the read benchmarks",
-                    database=backend,
-                    value=server.peak_rss_megabytes(),
-                    unit="MB",
-                    baseline_value=300.0,
-                    target_ratio=1.0,
-                    higher_is_better=False,
-                    notes="target: under 300 MB",
-                )
+        peak_rss = 0.0
+        # Twice: as deployed (repeated requests are answered from the response cache while their data is unchanged,
+        # which is how the web UI polls), and with the cache off, so every response is built from the database.
+        for cache_mb, label in (("32", ""), ("0", ", cache off")):
+            env = {"BENCH_STATIC_DIR": static, "RESPONSE_CACHE_MB": cache_mb}
+            with running_server(db.url, app="bench.app:create_bench_app", env=env) as server:
+                with httpx.Client(base_url=server.url, headers={"User-Agent": USER_AGENT}, timeout=120) as http:
+                    for name, paths in cases.items():
+                        if "job list" in name:
+                            total = sum(len(http.get(p).json()["results"]) for p in paths)
+                            assert total == big_jobs, f"expected {big_jobs} jobs, the API gave {total}"
+                        results.append(
+                            compare_with_static(
+                                server.url, http, Path(static), name + label, paths, backend, size=size
+                            )
+                        )
+                peak_rss = max(peak_rss, server.peak_rss_megabytes())
+        results.append(
+            Result(
+                scenario="server peak memory (RSS) during the read benchmarks",
+                database=backend,
+                value=peak_rss,
+                unit="MB",
+                baseline_value=300.0,
+                target_ratio=1.0,
+                higher_is_better=False,
+                notes="target: under 300 MB",
             )
+        )
     return results

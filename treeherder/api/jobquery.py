@@ -365,6 +365,37 @@ def id_ordered_page(conn, stmt: Select, clauses: Sequence[ColumnElement[bool]], 
     return fetch_tuples(conn, stmt.order_by(j.c.id).limit(count))
 
 
+def filtered_push_ids(params: Mapping[str, str]) -> list[int] | None:
+    """The pushes a job list is restricted to (``push_id`` or ``push_id__in``), or None when it is not.
+
+    Call after :func:`job_filter_clauses` has accepted the parameters."""
+    if params.get("push_id"):
+        number = parse_number(params["push_id"])
+        return [number] if isinstance(number, int) else []
+    if params.get("push_id__in"):
+        return parse_int_list(params["push_id__in"]) or None
+    return None
+
+
+_PUSH_JOBS_VERSION = {
+    # Every writer of a job sets last_modified inside its write transaction, and SQLite runs those one at a time, so
+    # the newest last_modified moves with every commit that touches these jobs (and the count with every delete).
+    "sqlite": select(func.count(), func.max(j.c.last_modified)),
+    # PostgreSQL commits concurrent writers in any order: an earlier timestamp can become visible after a later
+    # one, so the exact sum of all of them is part of the version too.
+    "postgresql": select(func.count(), func.max(j.c.last_modified), func.sum(func.extract("epoch", j.c.last_modified))),
+}
+
+
+def push_jobs_version(conn, push_ids: Sequence[int]) -> tuple:
+    """A value that changes whenever any job of these pushes is added, changed or deleted (an index-only read).
+
+    Every column a job list serves either belongs to the job row (whose writers all touch ``last_modified``) or to
+    reference rows that are never changed once written, so this is the version of any job list of these pushes."""
+    stmt = _PUSH_JOBS_VERSION[conn.dialect.name].where(j.c.push_id.in_(list(push_ids)))
+    return tuple(conn.execute(stmt).one())
+
+
 def count_jobs(conn, clauses: Sequence[ColumnElement[bool]]) -> int:
     """Number of jobs matching the clauses (on the job table alone)."""
     return conn.execute(select(func.count()).select_from(j).where(*clauses)).scalar_one()

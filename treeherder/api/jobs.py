@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import Connection, select
 
 from treeherder.api import jobquery
+from treeherder.api.cache import json_response, request_key, response_cache
 from treeherder.api.bugsuggestions import error_summary
 from treeherder.api.deps import ProjectRef, get_db, get_project
 from treeherder.api.errors import bare, detail
@@ -119,10 +120,20 @@ def list_project_jobs(project: ProjectName, request: Request, db: Database = Dep
     return_type = params.get("return_type", "dict").lower()
     clauses = [t.job.c.repository_id == repo.id, *jobquery.job_filter_clauses(params)]
     stmt = jobquery.project_jobs_select().where(*clauses)
-    with db.read() as conn:
+
+    def build(conn: Connection) -> bytes:
         body = _list_body(jobquery.id_ordered_page(conn, stmt, clauses, offset, count), return_type)
-    body["meta"] = {"repository": project, "offset": offset, "count": count}
-    return ORJSONResponse(body)
+        body["meta"] = {"repository": project, "offset": offset, "count": count}
+        return ORJSONResponse.dump(body)
+
+    cache = response_cache(request)
+    push_ids = jobquery.filtered_push_ids(params) if cache.enabled else None
+    with db.read() as conn:
+        if not push_ids:
+            return json_response(build(conn))
+        # The version is read before the page: a body is never stored under a version newer than its data.
+        version = jobquery.push_jobs_version(conn, push_ids)
+        return json_response(cache.body(request_key(request), version, lambda: build(conn)))
 
 
 def _job_row(conn: Connection, repo: ProjectRef, job_id: int):

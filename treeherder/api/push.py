@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import ColumnElement, exists, func, or_, select
 
 from treeherder.api import pushhealth, pushquery
+from treeherder.api.cache import json_response, request_key, response_cache
 from treeherder.api.deps import ProjectRef, get_db, get_project
 from treeherder.api.errors import bare, detail
 from treeherder.api.params import (
@@ -256,15 +257,22 @@ def list_pushes(project: ProjectName, request: Request, db: Database = Depends(g
             raise detail(400, f"count requires a positive integer, not: {count}")
         limit = min(count, SEARCH_LIMIT) if search else count
 
-        rows = conn.execute(
-            pushquery.push_select().where(*clauses).order_by(p.c.push_timestamp.desc(), p.c.id.desc()).limit(limit)
-        ).all()
-        results = pushquery.push_objects(conn, rows)
+        def build() -> bytes:
+            rows = conn.execute(
+                pushquery.push_select().where(*clauses).order_by(p.c.push_timestamp.desc(), p.c.id.desc()).limit(limit)
+            ).all()
+            results = pushquery.push_objects(conn, rows)
+            meta["count"] = len(results)
+            meta["repository"] = "all" if all_repos else project
+            meta["filter_params"] = filter_params
+            return ORJSONResponse.dump({"meta": meta, "results": results})
 
-    meta["count"] = len(results)
-    meta["repository"] = "all" if all_repos else project
-    meta["filter_params"] = filter_params
-    return ORJSONResponse({"meta": meta, "results": results})
+        cache = response_cache(request)
+        if not cache.enabled:
+            return json_response(build())
+        # The version is read before the pushes: a body is never stored under a version newer than its data.
+        version = pushquery.push_list_version(conn)
+        return json_response(cache.body(request_key(request), version, build))
 
 
 # --- push health ----------------------------------------------------------------------------------------------------

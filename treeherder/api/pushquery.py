@@ -25,6 +25,31 @@ PUSH_COLUMNS = (
 )
 
 
+def _newest(column) -> Any:
+    return select(func.max(column)).scalar_subquery()
+
+
+def _recent(column, window: int) -> Any:
+    return select(func.count()).where(column > _newest(column) - window).scalar_subquery()
+
+
+# Pushes and their commits are only ever added (never changed or deleted), so the newest ids say whether a push list
+# may have changed. SQLite adds rows one writer at a time, so ids appear in order. PostgreSQL commits concurrent
+# writers in any order, so a smaller id can appear after a larger one: the number of recent rows is counted too (a
+# transaction would have to stay open while a thousand later ones commit for this to miss it).
+_PUSH_LIST_VERSION = {
+    "sqlite": select(_newest(t.push.c.id), _newest(t.commit.c.id)),
+    "postgresql": select(
+        _newest(t.push.c.id), _newest(t.commit.c.id), _recent(t.push.c.id, 1000), _recent(t.commit.c.id, 1000)
+    ),
+}
+
+
+def push_list_version(conn: Connection) -> tuple:
+    """A value that changes whenever a push or a commit is stored (three or four primary-key index reads)."""
+    return tuple(conn.execute(_PUSH_LIST_VERSION[conn.dialect.name]).one())
+
+
 def push_select() -> Select:
     """SELECT of the push list's columns (add filters, ordering and a limit)."""
     return select(*PUSH_COLUMNS)

@@ -14,4 +14,9 @@ class ORJSONResponse(JSONResponse):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
+        return self.dump(content)
+
+    @staticmethod
+    def dump(content: Any) -> bytes:
+        """The bytes this response would send for `content`."""
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)

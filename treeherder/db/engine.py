@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_POOL_SIZE = 8
 
 
 class DatabaseUnavailable(Exception):
@@ -32,8 +33,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA temp_store=MEMORY")
-    # 16 MB of page cache per connection: enough for the hot indexes, bounded across the pool.
-    cursor.execute("PRAGMA cache_size=-16384")
+    # 8 MB of page cache per connection: enough for the hot indexes, bounded across the pool (the OS caches the
+    # file as well).
+    cursor.execute("PRAGMA cache_size=-8192")
     cursor.close()
 
 
@@ -43,8 +45,10 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "isolation_level": None, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-        pool_size=4 if not immediate else 1,
-        max_overflow=8 if not immediate else 0,
+        # Readers: as many pooled connections as requests usually run at once. A connection beyond the pool is
+        # opened and closed per request, and opening one (with its pragmas) costs more than a small query.
+        pool_size=READ_POOL_SIZE if not immediate else 1,
+        max_overflow=READ_POOL_SIZE if not immediate else 0,
         pool_timeout=60,
     )
     event.listen(engine, "connect", _sqlite_pragmas)

@@ -215,7 +215,8 @@ job = Table(
     Column("end_timestamp", BigInteger, nullable=False, server_default="0"),
     Column("last_modified", DateTime, nullable=False),
     Column("coalesced_to_guid", String(50), nullable=True),
-    Index(None, "push_id", "id"),
+    # last_modified rides along so a push's job-list version (count, newest change) is read from the index alone.
+    Index(None, "push_id", "id", "last_modified"),
     Index(None, "repository_id", "id"),
     Index(None, "repository_id", "last_modified"),
     Index(None, "repository_id", "job_type_id", "push_id"),

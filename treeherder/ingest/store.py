@@ -508,7 +508,7 @@ def _adopt_retried_guids(conn: Connection, repository_id: int, jobs: Sequence[Jo
         conn.execute(
             update(t.job)
             .where(t.job.c.guid == bindparam("old"), t.job.c.repository_id == repository_id)
-            .values(guid=bindparam("new")),
+            .values(guid=bindparam("new"), last_modified=_now()),
             renames,
         )
 

@@ -1,0 +1,80 @@
+"""Responses kept in memory and served again while the rows they were built from are unchanged.
+
+The job and push lists are read far more often than their data changes (the web UI polls them), and building one
+costs much more than checking whether it changed. Each cached body is stored with a *version*: a small tuple read
+from the database by a cheap query (index-only, see ``jobquery.push_jobs_version`` and
+``pushquery.push_list_version``) that changes whenever any row the body was built from changes. A request reads the
+version first, in its own read transaction, and serves the stored body only when the versions are equal; otherwise it
+builds the body from the same transaction and stores it. So a cached body is never older than the data a request
+sees, every API process can keep its own cache, and nothing has to be told when data changes.
+
+The cache is bounded by bytes (``RESPONSE_CACHE_MB``; 0 switches it off) and forgets the least recently used bodies.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+
+class ResponseCache:
+    """Response bodies by request key, each valid for one version of its data."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, tuple[Hashable, bytes]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
+    def body(self, key: Hashable, version: Hashable, build: Callable[[], bytes]) -> bytes:
+        """The body stored for `key` at `version`, or `build()`'s (stored when it fits)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == version:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return entry[1]
+            self.misses += 1
+        body = build()
+        self._store(key, version, body)
+        return body
+
+    def _store(self, key: Hashable, version: Hashable, body: bytes) -> None:
+        if len(body) > self.max_bytes // 4:
+            return  # one huge body would evict everything else
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old[1])
+            self._entries[key] = (version, body)
+            self._bytes += len(body)
+            while self._bytes > self.max_bytes:
+                _, (_, evicted) = self._entries.popitem(last=False)
+                self._bytes -= len(evicted)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+
+def request_key(request: Request) -> tuple:
+    """What a list response depends on besides its data: the path and every query parameter, in any order."""
+    return (request.url.path, tuple(sorted(request.query_params.multi_items())))
+
+
+def json_response(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
+def response_cache(request: Request) -> ResponseCache:
+    return request.app.state.response_cache
