@@ -17,8 +17,7 @@ from sqlalchemy import select
 
 from bench.databases import fresh_database
 from bench.harness import Result, by_size, progress
-from bench.scenarios.reads import compare_with_static
-from bench.server import USER_AGENT, running_server
+from bench.scenarios.reads import measure_cached_and_uncached
 from treeherder.db import tables as t
 from treeherder.ingest.parse import parse_job_collection, parse_push_collection
 from treeherder.ingest.store import Ingestor
@@ -128,10 +127,10 @@ def run(size: str, backend: str) -> list[Result]:
                 f"/api/project/{REPO}/performance/signatures/"
             ],
         }
-        with running_server(db.url, app="bench.app:create_bench_app", env={"BENCH_STATIC_DIR": static}) as server:
-            with httpx.Client(base_url=server.url, headers={"User-Agent": USER_AGENT}, timeout=120) as http:
-                points = sum(len(v) for v in http.get(twenty).json().values())
-                assert points >= 20 * min(DAYS - 1, len_days(size)), f"expected 20 daily series, the API gave {points} points"
-                for name, paths in cases.items():
-                    results.append(compare_with_static(server.url, http, Path(static), name, paths, backend, size=size))
+
+        def check(http: httpx.Client) -> None:
+            points = sum(len(v) for v in http.get(twenty).json().values())
+            assert points >= 20 * min(DAYS - 1, len_days(size)), f"expected 20 daily series, the API gave {points} points"
+
+        results += measure_cached_and_uncached(db.url, Path(static), cases, backend, size=size, check=check)[0]
     return results

@@ -7,6 +7,7 @@ precomputed static response by the same process (bench.app), so the ratio is wha
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 import tempfile
 from pathlib import Path
 
@@ -106,6 +107,32 @@ def compare_with_static(
     )
 
 
+def measure_cached_and_uncached(
+    database_url: str,
+    static: Path,
+    cases: dict[str, list[str]],
+    backend: str,
+    *,
+    size: str,
+    check: Callable[[httpx.Client], None] | None = None,
+) -> tuple[list[Result], float]:
+    """Each case against its static baseline, twice: as deployed (repeated requests are answered from the response
+    cache while their data is unchanged, which is how the web UI polls), then with the cache off, so that every
+    response is built from the database. Returns the results and the server's peak RSS in MB."""
+    results = []
+    peak_rss = 0.0
+    for cache_mb, label in (("32", ""), ("0", ", cache off")):
+        env = {"BENCH_STATIC_DIR": str(static), "RESPONSE_CACHE_MB": cache_mb}
+        with running_server(database_url, app="bench.app:create_bench_app", env=env) as server:
+            with httpx.Client(base_url=server.url, headers={"User-Agent": USER_AGENT}, timeout=120) as http:
+                if check:
+                    check(http)
+                for name, paths in cases.items():
+                    results.append(compare_with_static(server.url, http, static, name + label, paths, backend, size=size))
+            peak_rss = max(peak_rss, server.peak_rss_megabytes())
+    return results, peak_rss
+
+
 def run(size: str, backend: str) -> list[Result]:
     progress(f"reads on {backend}: loading the dataset")
     results = []
@@ -120,23 +147,13 @@ def run(size: str, backend: str) -> list[Result]:
             "push list (count=10)": [f"/api/project/{REPO}/push/?count=10"],
             "push list (count=50)": [f"/api/project/{REPO}/push/?count=50"],
         }
-        peak_rss = 0.0
-        # Twice: as deployed (repeated requests are answered from the response cache while their data is unchanged,
-        # which is how the web UI polls), and with the cache off, so every response is built from the database.
-        for cache_mb, label in (("32", ""), ("0", ", cache off")):
-            env = {"BENCH_STATIC_DIR": static, "RESPONSE_CACHE_MB": cache_mb}
-            with running_server(db.url, app="bench.app:create_bench_app", env=env) as server:
-                with httpx.Client(base_url=server.url, headers={"User-Agent": USER_AGENT}, timeout=120) as http:
-                    for name, paths in cases.items():
-                        if "job list" in name:
-                            total = sum(len(http.get(p).json()["results"]) for p in paths)
-                            assert total == big_jobs, f"expected {big_jobs} jobs, the API gave {total}"
-                        results.append(
-                            compare_with_static(
-                                server.url, http, Path(static), name + label, paths, backend, size=size
-                            )
-                        )
-                peak_rss = max(peak_rss, server.peak_rss_megabytes())
+        def check(http: httpx.Client) -> None:
+            total = sum(len(http.get(p).json()["results"]) for p in cases[job_list])
+            assert total == big_jobs, f"expected {big_jobs} jobs, the API gave {total}"
+
+        job_list = next(iter(cases))
+        measured, peak_rss = measure_cached_and_uncached(db.url, Path(static), cases, backend, size=size, check=check)
+        results += measured
         results.append(
             Result(
                 scenario="server peak memory (RSS) during the read benchmarks",

@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
+from sqlalchemy import ColumnElement, func
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -65,6 +66,19 @@ class ResponseCache:
     @property
     def size_bytes(self) -> int:
         return self._bytes
+
+
+def modification_version(dialect: str, last_modified: ColumnElement) -> list[ColumnElement]:
+    """Columns for the version of rows whose every writer sets `last_modified` inside its write transaction.
+
+    The count changes with every insert and delete. On SQLite, writers run one at a time, so the newest
+    `last_modified` moves with every commit that changes a row. PostgreSQL commits concurrent writers in any order
+    (an earlier timestamp can become visible after a later one), so there the exact sum of all of them is added.
+    """
+    columns = [func.count(), func.max(last_modified)]
+    if dialect == "postgresql":
+        columns.append(func.sum(func.extract("epoch", last_modified)))
+    return columns
 
 
 def request_key(request: Request) -> tuple:

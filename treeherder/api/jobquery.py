@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, String, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
+from treeherder.api.cache import modification_version
 from treeherder.api.errors import bare
 from treeherder.api.params import (
     ENTER_A_DATETIME,
@@ -377,22 +378,12 @@ def filtered_push_ids(params: Mapping[str, str]) -> list[int] | None:
     return None
 
 
-_PUSH_JOBS_VERSION = {
-    # Every writer of a job sets last_modified inside its write transaction, and SQLite runs those one at a time, so
-    # the newest last_modified moves with every commit that touches these jobs (and the count with every delete).
-    "sqlite": select(func.count(), func.max(j.c.last_modified)),
-    # PostgreSQL commits concurrent writers in any order: an earlier timestamp can become visible after a later
-    # one, so the exact sum of all of them is part of the version too.
-    "postgresql": select(func.count(), func.max(j.c.last_modified), func.sum(func.extract("epoch", j.c.last_modified))),
-}
-
-
 def push_jobs_version(conn, push_ids: Sequence[int]) -> tuple:
     """A value that changes whenever any job of these pushes is added, changed or deleted (an index-only read).
 
     Every column a job list serves either belongs to the job row (whose writers all touch ``last_modified``) or to
     reference rows that are never changed once written, so this is the version of any job list of these pushes."""
-    stmt = _PUSH_JOBS_VERSION[conn.dialect.name].where(j.c.push_id.in_(list(push_ids)))
+    stmt = select(*modification_version(conn.dialect.name, j.c.last_modified)).where(j.c.push_id.in_(list(push_ids)))
     return tuple(conn.execute(stmt).one())
 
 

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import Select, select
+from sqlalchemy import Connection, Select, func, select
 
+from treeherder.api.cache import json_response, modification_version, request_key, response_cache
 from treeherder.api.deps import ProjectRef, get_db, get_project
 from treeherder.api.errors import APIError, message
 from treeherder.api.responses import ORJSONResponse
@@ -148,7 +149,8 @@ def signature_json(row: Any) -> dict[str, Any]:
         "option_collection_hash": option_collection_hash,
         "machine_platform": platform,
         "suite": suite,
-        "should_alert": should_alert,
+        # SQLite's driver gives booleans as 0/1.
+        "should_alert": None if should_alert is None else bool(should_alert),
     }
     if test:
         out["test"] = test
@@ -199,17 +201,32 @@ def list_signatures(
         query = query.where(t.machine_platform.c.platform == params["platform"])
     if params.get("subtests") == "0":
         query = query.where(s.c.parent_signature_id.is_(None))
+    version_query = select(*modification_version(db.dialect, s.c.last_modified)).where(s.c.repository_id == project.id)
     if interval is not None:
-        query = query.where(
-            s.c.last_updated >= datetime.fromtimestamp(time.time() - interval, UTC).replace(tzinfo=None)
-        )
+        cutoff = datetime.fromtimestamp(time.time() - interval, UTC).replace(tzinfo=None)
+        query = query.where(s.c.last_updated >= cutoff)
+        # Signatures leave the window as time passes, with no write to tell: their number is part of the version.
+        recent = select(func.count()).where(s.c.repository_id == project.id, s.c.last_updated >= cutoff)
+        version_query = version_query.add_columns(recent.scalar_subquery())
     if start is not None:
         query = query.where(s.c.last_updated >= start)
     if end is not None:
         query = query.where(s.c.last_updated <= end)
+
+    def build(conn: Connection) -> bytes:
+        result = conn.execute(query.order_by(s.c.id))
+        rows = result.cursor.fetchall()
+        result.close()
+        return ORJSONResponse.dump({row[0]: signature_json(row) for row in rows})
+
+    cache = response_cache(request)
     with db.read() as conn:
-        rows = conn.execute(query.order_by(s.c.id)).all()
-    return ORJSONResponse({row[0]: signature_json(row) for row in rows})
+        if not cache.enabled:
+            return json_response(build(conn))
+        # Every write of a signature sets its last_modified (perf/store.py); the version covers the whole repository
+        # (a superset of any filter) and is read before the body (see api/cache.py).
+        version = tuple(conn.execute(version_query).one())
+        return json_response(cache.body(request_key(request), version, lambda: build(conn)))
 
 
 @router.get(
@@ -252,65 +269,85 @@ def list_data(
     frameworks = _ints(request, "framework", "Framework id(s) must be specified as integers")
     interval, start, end = _time_window(request)
 
-    d, s, p = t.performance_datum, t.performance_signature, t.push
-    query = (
-        select(
-            d.c.id,
-            d.c.signature_id,
-            d.c.job_id,
-            d.c.push_id,
-            p.c.revision,
-            d.c.push_timestamp,
-            d.c.value,
-            s.c.signature_hash,
-        )
-        .join(s, s.c.id == d.c.signature_id)
-        .join(p, p.c.id == d.c.push_id)
-        .where(d.c.repository_id == project.id)
+    d, s = t.performance_datum, t.performance_signature
+    # Only the datum table is read for the points (in its (signature, time) index order where a signature is given);
+    # signature hashes and push revisions are looked up once per distinct id instead of joined into every row.
+    window: list[Any] = []
+    if interval is not None:
+        window.append(d.c.push_timestamp > int(time.time()) - interval)
+    if start is not None:
+        window.append(d.c.push_timestamp >= _epoch(start))
+    if end is not None:
+        window.append(d.c.push_timestamp <= _epoch(end))
+    query = select(d.c.id, d.c.signature_id, d.c.job_id, d.c.push_id, d.c.push_timestamp, d.c.value).where(
+        d.c.repository_id == project.id, *window
     )
     if signature_ids:
         query = query.where(d.c.signature_id.in_(signature_ids))
-    if hashes:
-        query = query.where(s.c.signature_hash.in_(hashes), s.c.repository_id == project.id)
+    if hashes or frameworks:
+        chosen = select(s.c.id).where(s.c.repository_id == project.id)
+        if hashes:
+            chosen = chosen.where(s.c.signature_hash.in_(hashes))
+        if frameworks:
+            chosen = chosen.where(s.c.framework_id.in_(frameworks))
+        query = query.where(d.c.signature_id.in_(chosen))
     if push_ids:
         query = query.where(d.c.push_id.in_(push_ids))
     if job_ids:
         query = query.where(d.c.job_id.in_(job_ids))
-    if frameworks:
-        query = query.where(s.c.framework_id.in_(frameworks))
-    if interval is not None:
-        query = query.where(d.c.push_timestamp > int(time.time()) - interval)
-    if start is not None:
-        query = query.where(d.c.push_timestamp >= _epoch(start))
-    if end is not None:
-        query = query.where(d.c.push_timestamp <= _epoch(end))
-    with db.read() as conn:
-        rows = conn.execute(query.order_by(d.c.push_timestamp, d.c.id)).all()
     no_retriggers = params.get("no_retriggers", "").lower() in ("1", "true")
-    out: dict[str, list[dict[str, Any]]] = {}
-    seen: set[tuple[int, int]] = set()
-    # Unpacked by position: a year of 20 series is thousands of rows, and a Row's attribute lookups dominate.
-    for datum_id, signature_id, job_id, push_id, revision, push_timestamp, value, signature_hash in rows:
-        if no_retriggers:
-            key = (signature_id, push_id)
-            if key in seen:
-                continue
-            seen.add(key)
-        series = out.get(signature_hash)
-        if series is None:
-            series = out[signature_hash] = []
-        series.append(
-            {
-                "id": datum_id,
-                "signature_id": signature_id,
-                "job_id": job_id,
-                "push_id": push_id,
-                "revision": revision,
-                "push_timestamp": push_timestamp,
-                "value": round(value, 2),
-            }
-        )
-    return ORJSONResponse(out)
+
+    def build(conn: Connection) -> bytes:
+        result = conn.execute(query.order_by(d.c.push_timestamp, d.c.id))
+        rows = result.cursor.fetchall()  # plain driver tuples: ints, floats and strings need no processing
+        result.close()
+        hashes_by_id = _column_by_id(conn, s.c.signature_hash, {row[1] for row in rows})
+        revisions = _column_by_id(conn, t.push.c.revision, {row[3] for row in rows})
+        out: dict[str, list[dict[str, Any]]] = {}
+        seen: set[tuple[int, int]] = set()
+        for datum_id, signature_id, job_id, push_id, push_timestamp, value in rows:
+            if no_retriggers:
+                key = (signature_id, push_id)
+                if key in seen:
+                    continue
+                seen.add(key)
+            signature_hash = hashes_by_id[signature_id]
+            series = out.get(signature_hash)
+            if series is None:
+                series = out[signature_hash] = []
+            series.append(
+                {
+                    "id": datum_id,
+                    "signature_id": signature_id,
+                    "job_id": job_id,
+                    "push_id": push_id,
+                    "revision": revisions[push_id],
+                    "push_timestamp": push_timestamp,
+                    "value": round(value, 2),
+                }
+            )
+        return ORJSONResponse.dump(out)
+
+    cache = response_cache(request)
+    with db.read() as conn:
+        if not (signature_ids and cache.enabled):
+            return json_response(build(conn))
+        # The graphs ask for the same series again and again. Points are only added, deleted, or lose their job
+        # when it expires, so the count and job-id sum of the points in the window (read from the (signature, time,
+        # job) index alone) change with every change to the body. Read before the body (see api/cache.py).
+        version = tuple(conn.execute(_DATA_VERSION.where(d.c.signature_id.in_(signature_ids), *window)).one())
+        return json_response(cache.body(request_key(request), version, lambda: build(conn)))
+
+
+_DATA_VERSION = select(func.count(), func.sum(t.performance_datum.c.job_id))
+
+
+def _column_by_id(conn: Connection, column: Any, ids: set[int]) -> dict[int, Any]:
+    """id -> `column` for the rows of `column`'s table with these ids."""
+    if not ids:
+        return {}
+    table = column.table
+    return dict(conn.execute(select(table.c.id, column).where(table.c.id.in_(sorted(ids)))).all())
 
 
 @router.get("/api/project/{project}/performance/platforms/", summary="Machine platforms with performance data")

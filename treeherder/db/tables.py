@@ -435,6 +435,9 @@ performance_signature = Table(
     Column("application", String(10), nullable=False, server_default=""),
     Column("lower_is_better", Boolean, nullable=False, server_default="1"),
     Column("last_updated", DateTime, nullable=False),
+    # When the row was last written (last_updated is the newest datum's push time): cached signature lists are
+    # rebuilt when it moves. Empty for rows not written since migration 0005.
+    Column("last_modified", DateTime, nullable=True),
     Column("has_subtests", Boolean, nullable=False, server_default="0"),
     Column("extra_options", String(360), nullable=False, server_default=""),
     Column("tags", String(360), nullable=False, server_default=""),
@@ -453,6 +456,7 @@ performance_signature = Table(
     _fk("parent_signature_id", "performance_signature.id", nullable=True),
     UniqueConstraint("repository_id", "framework_id", "application", "signature_hash"),
     Index(None, "repository_id", "last_updated"),
+    Index(None, "repository_id", "last_modified"),
 )
 
 performance_datum = Table(
@@ -467,7 +471,9 @@ performance_datum = Table(
     Column("value", Float, nullable=False),
     Column("application_version", String(50), nullable=False, server_default=""),
     UniqueConstraint("repository_id", "job_id", "push_id", "push_timestamp", "signature_id"),
-    Index(None, "signature_id", "push_timestamp"),
+    # job_id rides along so the version of a series' response (count and job-id sum of its points) is read from
+    # the index alone (api/performance.py).
+    Index(None, "signature_id", "push_timestamp", "job_id"),
     Index(None, "push_id"),
     Index(None, "job_id"),
 )

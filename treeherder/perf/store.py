@@ -106,6 +106,7 @@ def _stored_jobs(conn: Connection, repository: str, job_ids: Sequence[int]) -> d
 
 
 _DESCRIPTIVE = (
+    "last_modified",
     "platform_id",
     "option_collection_id",
     "suite",
@@ -144,6 +145,8 @@ def _signature_values(
         "application": row.application,
         "lower_is_better": row.lower_is_better,
         "last_updated": _to_datetime(row.last_updated),
+        # Set on every write, so cached signature lists know when to be rebuilt (api/performance.py).
+        "last_modified": datetime.now(UTC).replace(tzinfo=None),
         "has_subtests": row.has_subtests,
         "extra_options": row.extra_options,
         "tags": row.tags,
