@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from bench.databases import fresh_database
+from bench.databases import fresh_database, settle
 from bench.harness import Result, by_size, progress
 from bench.scenarios.reads import measure_cached_and_uncached
 from treeherder.db import tables as t
@@ -118,6 +118,7 @@ def run(size: str, backend: str) -> list[Result]:
     results = []
     with fresh_database(backend) as db, tempfile.TemporaryDirectory(prefix="treeherder-bench-static-") as static:
         series, signatures = load_dataset(db, size)
+        settle(db)
         one = f"/api/project/{REPO}/performance/data/?signature_id={series[1]}&interval={YEAR}"
         twenty = f"/api/project/{REPO}/performance/data/?interval={YEAR}&" + "&".join(f"signature_id={i}" for i in series)
         cases = {

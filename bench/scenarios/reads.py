@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.databases import fresh_database
+from bench.databases import fresh_database, settle
 from bench.harness import Result, by_size, progress
 from bench.load import run_wrk
 from bench.server import USER_AGENT, running_server
@@ -138,6 +138,7 @@ def run(size: str, backend: str) -> list[Result]:
     results = []
     with fresh_database(backend) as db, tempfile.TemporaryDirectory(prefix="treeherder-bench-static-") as static:
         big_push = load_dataset(db, size)
+        settle(db)
         big_jobs = big_push_size(size)
         cases = {
             f"job list of a {big_jobs:,}-job push (count={PAGE}, all pages)": [

@@ -5,6 +5,7 @@ Lists are built from Core selects of the returned columns and serialised with or
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -89,7 +90,9 @@ def list_frameworks(db: Database = Depends(get_db)) -> ORJSONResponse:
     return ORJSONResponse([{"id": i, "name": name} for i, name in rows])
 
 
+@functools.cache
 def _signature_select() -> Select:
+    """The signature columns as upstream serialises them (built once: aliasing a table builds new Column objects)."""
     s, parent, oc, mp = (
         t.performance_signature,
         t.performance_signature.alias("parent"),

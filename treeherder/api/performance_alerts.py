@@ -8,6 +8,7 @@ Taskcluster metadata; nothing per row.
 from __future__ import annotations
 
 import base64
+import functools
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -150,7 +151,9 @@ def _metadata_for(conn: Connection, rows: Iterable[Any]) -> dict[tuple[int, int]
     return _taskcluster_metadata(conn, pairs)
 
 
+@functools.cache
 def _summary_select():
+    """Alert summaries with their pushes (built once: aliasing a table builds new Column objects)."""
     s, r, push, prev = (
         t.performance_alert_summary,
         t.repository,
