@@ -7,6 +7,7 @@ precomputed static response by the same process (bench.app), so the ratio is wha
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from collections.abc import Callable
 import tempfile
 from pathlib import Path
@@ -31,11 +32,20 @@ def big_push_size(size: str) -> int:
     return by_size(size, 2 * PAGE + 10, BIG_PUSH_JOBS, BIG_PUSH_JOBS)
 
 
-def load_dataset(db, size: str) -> int:
-    """Pushes with a realistic number of jobs, the newest of which are 9,000-job pushes. Returns the newest's id.
+TYPICAL_PUSH_JOBS = 500  # the push size of upstream's published job-list figure (68 requests/s)
+
+
+@dataclass(frozen=True)
+class LoadedPushes:
+    big: int  # the newest push: BIG_PUSH_JOBS jobs
+    typical: int  # the push before the big ones: TYPICAL_PUSH_JOBS jobs
+
+
+def load_dataset(db, size: str) -> LoadedPushes:
+    """Pushes with a realistic number of jobs, the newest of which are 9,000-job pushes, and one 500-job push.
 
     quick: 60 pushes of ~40 jobs and one 9,000-job push; large: 100 pushes averaging ~2,000 jobs, the newest three
-    of 9,000 jobs (a busy production day)."""
+    of 9,000 jobs (a busy production day). The push before the big ones has 500 jobs in both."""
     count, share, scale, big_pushes = by_size(size, (5, 0.02, 1, 1), (60, 0.04, 1, 1), (100, 0.8, 3, 3))
     big_push_jobs = big_push_size(size)
     pushes = generate_pushes(REPO, count, seed=5, size=DatasetSize())
@@ -54,17 +64,20 @@ def load_dataset(db, size: str) -> int:
             if stored % 20000 == 0:
                 progress(f"  loaded {stored} jobs")
 
-    for job in generate_jobs(REPO, pushes[:-big_pushes], share, seed=5, final_push_running=False, matrix_scale=scale):
+    normal, typical, big = pushes[: -big_pushes - 1], pushes[-big_pushes - 1], pushes[-big_pushes:]
+    for job in generate_jobs(REPO, normal, share, seed=5, final_push_running=False, matrix_scale=scale):
         add(job)
-    for k, push in enumerate(pushes[-big_pushes:]):
-        big = generate_jobs(REPO, [push], 1.0, seed=600 + k, final_push_running=False, matrix_scale=12)
-        for _, job in zip(range(big_push_jobs), big):
+    for _, job in zip(range(TYPICAL_PUSH_JOBS), generate_jobs(REPO, [typical], 1.0, seed=599, final_push_running=False)):
+        add(job)
+    for k, push in enumerate(big):
+        generated = generate_jobs(REPO, [push], 1.0, seed=600 + k, final_push_running=False, matrix_scale=12)
+        for _, job in zip(range(big_push_jobs), generated):
             add(job)
     if batch:
         ingestor.store_jobs(REPO, parse_job_collection(batch))
         stored += len(batch)
     progress(f"  {stored} jobs in {count} pushes ({stored / count:,.0f} per push)")
-    return ids[pushes[-1]["revision"]]
+    return LoadedPushes(big=ids[pushes[-1]["revision"]], typical=ids[typical["revision"]])
 
 
 CONNECTIONS = 8
@@ -137,22 +150,27 @@ def run(size: str, backend: str) -> list[Result]:
     progress(f"reads on {backend}: loading the dataset")
     results = []
     with fresh_database(backend) as db, tempfile.TemporaryDirectory(prefix="treeherder-bench-static-") as static:
-        big_push = load_dataset(db, size)
+        loaded = load_dataset(db, size)
         settle(db)
         big_jobs = big_push_size(size)
         cases = {
             f"job list of a {big_jobs:,}-job push (count={PAGE}, all pages)": [
-                f"/api/project/{REPO}/jobs/?push_id={big_push}&count={PAGE}&offset={offset}"
+                f"/api/project/{REPO}/jobs/?push_id={loaded.big}&count={PAGE}&offset={offset}"
                 for offset in range(0, big_jobs, PAGE)
+            ],
+            f"job list of a {TYPICAL_PUSH_JOBS}-job push (count={PAGE})": [
+                f"/api/project/{REPO}/jobs/?push_id={loaded.typical}&count={PAGE}"
             ],
             "push list (count=10)": [f"/api/project/{REPO}/push/?count=10"],
             "push list (count=50)": [f"/api/project/{REPO}/push/?count=50"],
         }
         def check(http: httpx.Client) -> None:
-            total = sum(len(http.get(p).json()["results"]) for p in cases[job_list])
+            big_list, typical_list = list(cases.values())[:2]
+            total = sum(len(http.get(p).json()["results"]) for p in big_list)
             assert total == big_jobs, f"expected {big_jobs} jobs, the API gave {total}"
+            typical = len(http.get(typical_list[0]).json()["results"])
+            assert typical == TYPICAL_PUSH_JOBS, f"expected {TYPICAL_PUSH_JOBS} jobs, the API gave {typical}"
 
-        job_list = next(iter(cases))
         measured, peak_rss = measure_cached_and_uncached(db.url, Path(static), cases, backend, size=size, check=check)
         results += measured
         results.append(
