@@ -79,3 +79,19 @@ def test_manual_summary_and_alert_answers(signed_in, sheriff, alert, database):
     missing = http.post("/api/performance/alert/", json={"summary_id": alert["summary"]})
     assert missing.status_code == 400
     assert missing.json() == {"message": "Summary and signature ids necessary to create alert"}
+
+
+def test_bug_status_is_recorded_and_cleared_by_a_new_bug(signed_in, sheriff, alert):
+    http = signed_in("sheriff@example.org")
+    url = f"/api/performance/alertsummary/{alert['summary']}/"
+    assert http.get(url).json()["bug_status"] is None
+    assert http.put(url, json={"bug_number": 4242}).status_code == 200
+    filed = http.put(url, json={"bug_number": 4242, "bug_status": 1})
+    assert filed.status_code == 200, filed.text
+    assert (filed.json()["bug_number"], filed.json()["bug_status"]) == (4242, 1)
+    assert http.put(url, json={"bug_status": "5"}).json()["bug_status"] == 5
+    bad = http.put(url, json={"bug_status": 9})
+    assert bad.status_code == 400 and bad.json() == {"bug_status": ['"9" is not a valid choice.']}
+    assert http.get(url).json()["bug_status"] == 5
+    moved = http.put(url, json={"bug_number": 5353, "bug_status": 5})  # a new bug: the old bug's status goes
+    assert (moved.json()["bug_number"], moved.json()["bug_status"]) == (5353, None)

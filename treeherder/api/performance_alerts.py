@@ -212,7 +212,7 @@ def _summaries_json(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any
             "related_alerts": related.get(row.id, []),
             "status": row.status,
             "bug_number": row.bug_number,
-            "bug_status": None,
+            "bug_status": row.bug_status,
             "bug_due_date": _iso(row.bug_due_date),
             "bug_updated": _iso(row.bug_updated),
             "issue_tracker": row.issue_tracker_id if row.issue_tracker_id is not None else 1,

@@ -40,8 +40,9 @@ STAFF_REFUSALS = (
 )
 # What the UI may send back in a whole-object PUT; read-only fields of the object are ignored, as DRF does.
 _ALERT_WRITABLE = ("status", "related_summary_id", "starred", "is_regression", "push_id", "prev_push_id")
-_SUMMARY_WRITABLE = ("status", "bug_number", "notes", "performance_tags", "revision", "prev_push_revision",
-                     "issue_tracker")  # fmt: skip
+_SUMMARY_WRITABLE = ("status", "bug_number", "bug_status", "notes", "performance_tags", "revision",
+                     "prev_push_revision", "issue_tracker")  # fmt: skip
+BUG_STATUSES = range(9)  # NEW, FIXED, INVALID, INACTIVE, DUPLICATE, WONTFIX, WORKSFORME, INCOMPLETE, MOVED
 
 
 async def _object_body(request: Request) -> dict[str, Any]:
@@ -107,6 +108,11 @@ def _summary_changes(db: Database, body: dict[str, Any]) -> dict[str, Any]:
         changes["bug_number"] = number
     elif "bug_number" in changes:
         changes["bug_number"] = None
+    if "bug_status" in changes and changes["bug_status"] is not None:
+        status = _int_or_none(changes["bug_status"])
+        if status not in BUG_STATUSES:
+            raise APIError(400, {"bug_status": [f'"{changes["bug_status"]}" is not a valid choice.']})
+        changes["bug_status"] = status
     if "assignee_username" in body:
         username = body["assignee_username"]
         if username in (None, ""):

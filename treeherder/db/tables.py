@@ -505,6 +505,8 @@ performance_alert_summary = Table(
     Column("first_triaged", DateTime, nullable=True),
     Column("triage_due_date", DateTime, nullable=True),
     Column("bug_number", Integer, nullable=True),
+    # The bug's state as a sheriff records it (PERF.md: 0 NEW ... 8 MOVED); cleared when the bug number changes.
+    Column("bug_status", SmallInteger, nullable=True),
     Column("bug_updated", DateTime, nullable=True),
     Column("bug_due_date", DateTime, nullable=True),
     _fk("issue_tracker_id", "issue_tracker.id", nullable=True),

@@ -202,7 +202,9 @@ def _recompute_summary(conn: Connection, summary_id: int) -> SummaryStatus:
     return status
 
 
-_SUMMARY_FIELDS = frozenset({"status", "bug_number", "notes", "assignee_id", "performance_tags", "issue_tracker_id"})
+_SUMMARY_FIELDS = frozenset(
+    {"status", "bug_number", "bug_status", "notes", "assignee_id", "performance_tags", "issue_tracker_id"}
+)
 
 
 def update_alert_summary(db: Database, summary_id: int, changes: dict[str, Any]) -> None:
@@ -220,6 +222,7 @@ def update_alert_summary(db: Database, summary_id: int, changes: dict[str, Any])
             values["performance_tags"] = " ".join(values["performance_tags"])
         if "bug_number" in values and values["bug_number"] != summary.bug_number:
             values["bug_updated"] = _now()
+            values["bug_status"] = None  # as upstream: a new bug starts without a status
         revisions = {k: changes[k] for k in ("revision", "prev_push_revision") if k in changes}
         if revisions:
             new_rev = revisions.get("revision")
