@@ -89,7 +89,7 @@ def compare_with_static(
     """Load `paths` with wrk, then the same response bytes served as static responses by the same server process.
 
     The server must be `bench.app:create_bench_app` with BENCH_STATIC_DIR=`static`."""
-    seconds = by_size(size, 1, 5, 15)
+    seconds = by_size(size, 1, 3, 15)
     static_paths = []
     for path in paths:
         response = http.get(path)
