@@ -105,10 +105,18 @@ def test_performance_data_retention(database, ingestor):
 
 
 def test_cycle_all_reports(database, ingestor):
-    _store(ingestor, "mozilla-central", {"old": 400})
+    _store(ingestor, "mozilla-central", {"old": 400, "older": 500})
     report = cycle_all(database)
-    assert report.jobs == 1
+    assert report.jobs == 2
+    # Both machines are unused; the newest row stays so that SQLite never hands its id to another machine.
     assert report.reference_rows["machine"] == 1
+    with database.read() as conn:
+        kept = conn.execute(select(t.machine.c.id, t.machine.c.name)).all()
+    assert [name for _, name in kept] == ["machine-older"]
+    _store(ingestor, "mozilla-central", {"new": 1})
+    with database.read() as conn:
+        new_id = conn.execute(select(t.machine.c.id).where(t.machine.c.name == "machine-new")).scalar_one()
+    assert new_id > kept[0][0]
 
 
 def test_defaults_follow_upstream(database, ingestor):

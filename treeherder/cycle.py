@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 
 from treeherder.db import tables as t
 from treeherder.db.engine import Database
@@ -156,7 +156,10 @@ def cycle_reference_data(db: Database) -> dict[str, int]:
             (t.machine_platform, t.job.c.machine_platform_id, t.performance_signature.c.platform_id),
         ):
             used = exists().where(column == table.c.id)
-            condition = ~used
+            # The newest row stays: SQLite would give its id to the next new row, and API processes keep reference
+            # rows by id (api/jobquery.py ReferenceRows).
+            newest = select(func.max(table.c.id)).scalar_subquery()
+            condition = and_(~used, table.c.id < newest)
             if keep is not None:
                 condition = and_(condition, ~exists().where(keep == table.c.id))
             removed[table.name] = conn.execute(delete(table).where(condition)).rowcount

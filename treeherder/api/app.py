@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from treeherder.api.cache import ResponseCache
+from treeherder.api.jobquery import ReferenceRows
 from treeherder.api.responses import ORJSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -127,6 +128,7 @@ def create_app(
     register_perf_storage()
     app.state.projects = {}
     app.state.response_cache = ResponseCache(settings.response_cache_mb * 1024 * 1024)
+    app.state.reference_rows = ReferenceRows()
     app.state.sweep_pending_work = sweep_pending_work
 
     def dispatch_background_work(stored: BackgroundWork) -> int:

@@ -167,6 +167,85 @@ def _joined(columns: Sequence[ColumnElement], *, with_push: bool = False) -> Sel
     return select(*columns).select_from(source)
 
 
+# --- the project jobs list without joins: job rows plus reference rows kept in memory -------------------------------
+
+# The served columns of each reference table a job row points at, in the order _assemble reads them.
+_REFERENCE_COLUMNS: dict[str, tuple[ColumnElement, ...]] = {
+    "build_platform": (bp.c.architecture, bp.c.os_name, bp.c.platform),
+    "machine_platform": (mp.c.architecture, mp.c.os_name, mp.c.platform),
+    "machine": (mach.c.name,),
+    "job_group": (jg.c.description, jg.c.name, jg.c.symbol),
+    "job_type": (jt.c.description, jt.c.name, jt.c.symbol),
+    "option_collection": (oc.c.option_collection_hash, oc.c.options),
+    "reference_data_signature": (sig.c.build_system_type, sig.c.name, sig.c.signature),
+}
+# Which column of a page row holds each reference table's id.
+_REFERENCE_ID_POSITION = {name: position for position, name in enumerate(_REFERENCE_COLUMNS, start=1)}
+_PAGE_COLUMNS = (
+    j.c.id, j.c.build_platform_id, j.c.machine_platform_id, j.c.machine_id, j.c.job_group_id, j.c.job_type_id,
+    j.c.option_collection_id, j.c.signature_id, j.c.end_timestamp, j.c.failure_classification_id, j.c.guid,
+    iso_datetime(j.c.last_modified), j.c.push_id, j.c.reason, j.c.result, j.c.start_timestamp, j.c.state,
+    j.c.submit_timestamp, j.c.tier, j.c.who, tcm.c.task_id, tcm.c.retry_id,
+)  # fmt: skip
+
+
+def project_page_select() -> Select:
+    """The job-table columns of the project jobs list (no reference joins); turn pages into rows with
+    :meth:`ReferenceRows.project_rows`."""
+    return select(*_PAGE_COLUMNS).select_from(j.outerjoin(tcm, tcm.c.job_id == j.c.id))
+
+
+def _assemble(rows: Sequence[tuple], maps: dict[str, dict[int, tuple]]) -> list[tuple]:
+    """Page rows as project job rows (``JOB_PROPERTY_NAMES`` order). Raises KeyError for an unknown reference id."""
+    bps, mps, machines = maps["build_platform"], maps["machine_platform"], maps["machine"]
+    groups, types, options, signatures = (
+        maps["job_group"], maps["job_type"], maps["option_collection"], maps["reference_data_signature"]
+    )  # fmt: skip
+    out = []
+    append = out.append
+    for (
+        job_id, bp_id, mp_id, machine_id, group_id, type_id, option_id, signature_id, end, classification, guid,
+        modified, push_id, reason, result, start, state, submit, tier, who, task_id, retry_id,
+    ) in rows:  # fmt: skip
+        b, m, g, ty, o, s = bps[bp_id], mps[mp_id], groups[group_id], types[type_id], options[option_id], signatures[signature_id]
+        append((
+            b[0], b[1], b[2], bp_id, s[0], end, classification, job_id, g[0], group_id, g[1], g[2], guid, ty[0],
+            type_id, ty[1], ty[2], modified, machines[machine_id][0], m[0], m[1], o[0], m[2], push_id, reason, s[1],
+            result, push_id, s[2], start, state, submit, tier, who, task_id, retry_id, o[1],
+        ))  # fmt: skip
+    return out
+
+
+class ReferenceRows:
+    """The reference rows job lists show (platforms, machines, groups, types, options, signatures), by id.
+
+    Joining seven reference tables into every row of a 2,000-job page costs the database more than the page itself;
+    these rows are never changed once written and their ids are never reused (``cycle_reference_data`` keeps each
+    table's newest row), so each process reads a row once and keeps it. Ids a page needs and the process has not
+    seen are read in one query per table.
+    """
+
+    def __init__(self) -> None:
+        self._maps: dict[str, dict[int, tuple]] = {name: {} for name in _REFERENCE_COLUMNS}
+
+    def project_rows(self, conn, page: Sequence[tuple]) -> list[tuple]:
+        """Rows of :func:`project_page_select` as project job rows (``JOB_PROPERTY_NAMES`` order)."""
+        try:
+            return _assemble(page, self._maps)
+        except KeyError:
+            self._read_missing(conn, page)
+            return _assemble(page, self._maps)
+
+    def _read_missing(self, conn, page: Sequence[tuple]) -> None:
+        for name, columns in _REFERENCE_COLUMNS.items():
+            known, position = self._maps[name], _REFERENCE_ID_POSITION[name]
+            missing = {row[position] for row in page} - known.keys()
+            if missing:
+                table = columns[0].table
+                found = conn.execute(select(table.c.id, *columns).where(table.c.id.in_(sorted(missing))))
+                known.update((row[0], tuple(row[1:])) for row in found)
+
+
 def project_jobs_select() -> Select:
     """The project-jobs columns (``JOB_PROPERTY_NAMES`` order); add filters, ordering and a slice."""
     return _joined([column for _, column in PROJECT_JOB_COLUMNS])

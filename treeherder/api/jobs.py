@@ -124,10 +124,12 @@ def list_project_jobs(project: ProjectName, request: Request, db: Database = Dep
     # the repository's jobs in id order to find the push's; "+ 0" keeps it off any index.
     in_repository = (t.job.c.repository_id + 0 if push_ids else t.job.c.repository_id) == repo.id
     clauses = [in_repository, *filters]
-    stmt = jobquery.project_jobs_select().where(*clauses)
+    stmt = jobquery.project_page_select().where(*clauses)
+    reference_rows: jobquery.ReferenceRows = request.app.state.reference_rows
 
     def build(conn: Connection) -> bytes:
-        body = _list_body(jobquery.id_ordered_page(conn, stmt, clauses, offset, count), return_type)
+        page = jobquery.id_ordered_page(conn, stmt, clauses, offset, count)
+        body = _list_body(reference_rows.project_rows(conn, page), return_type)
         body["meta"] = {"repository": project, "offset": offset, "count": count}
         return ORJSONResponse.dump(body)
 
