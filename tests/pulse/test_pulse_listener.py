@@ -228,6 +228,70 @@ def test_a_failing_message_does_not_block_its_batch(rabbitmq_url, job_messages, 
     assert store.jobs[-1].datum["job"]["job_guid"] == job_messages[2]["taskId"]
 
 
+class BlockingStore(RecordingStore):
+    """Holds its first ``store_jobs`` call until the test releases it."""
+
+    def __init__(self):
+        super().__init__()
+        self.storing = threading.Event()
+        self.release = threading.Event()
+        self._held = False
+
+    def store_jobs(self, jobs):
+        if not self._held:
+            self._held = True
+            self.storing.set()
+            assert self.release.wait(15), "the test did not release the store"
+        return super().store_jobs(jobs)
+
+
+def test_a_partial_batch_is_stored_once_messages_stop_coming(rabbitmq_url, job_messages, jobs_exchange):
+    store = RecordingStore()
+    # Waiting for a full batch would take a minute: it must be stored once the queue goes quiet.
+    listener = make_listener(rabbitmq_url, job_sources(f"{jobs_exchange}.#"), store, batch_size=100, batch_wait=60)
+    with RunningListener(listener):
+        publish_messages(rabbitmq_url, jobs_exchange, "a.b", job_messages)
+        wait_until(lambda: len(store.jobs) == 26, timeout=10, what="26 stored jobs")
+    assert [job.datum for job in store.jobs] == [job_message_to_datum(m).datum for m in job_messages]
+
+
+def test_the_next_batch_is_received_while_one_is_stored(rabbitmq_url, job_messages, jobs_exchange):
+    store = BlockingStore()
+    listener = make_listener(rabbitmq_url, job_sources(f"{jobs_exchange}.#"), store, batch_size=5)
+    with RunningListener(listener) as running:
+        queue_name = running.queue_name(running.sources[0], kombu.Connection(rabbitmq_url))
+        publish_messages(rabbitmq_url, jobs_exchange, "a.b", job_messages)
+        assert store.storing.wait(15)
+        # Unacknowledged: the batch being stored and the next one (two batches); the rest waits in the broker.
+        wait_until(lambda: queue_depth(rabbitmq_url, queue_name) == 26 - 2 * 5, what="two batches delivered")
+        assert store.jobs == []
+        store.release.set()
+        wait_until(lambda: len(store.jobs) == 26, what="26 stored jobs")
+    # Batches are stored one at a time, in the order their messages arrived.
+    assert [job.datum for job in store.jobs] == [job_message_to_datum(m).datum for m in job_messages]
+    assert queue_depth(rabbitmq_url, queue_name) == 0
+
+
+def test_a_batch_stored_while_the_connection_breaks_is_delivered_again(rabbitmq_url, job_messages, jobs_exchange):
+    broker = kombu.Connection(rabbitmq_url)
+    proxy = CuttableProxy(broker.hostname, broker.port)
+    proxied_url = f"amqp://{broker.userid}:{broker.password}@127.0.0.1:{proxy.port}/{broker.virtual_host}"
+    store = BlockingStore()
+    listener = make_listener(proxied_url, job_sources(f"{jobs_exchange}.#"), store, reconnect_max_delay=0.5)
+    try:
+        with RunningListener(listener):
+            publish_messages(rabbitmq_url, jobs_exchange, "a.b", job_messages[:1])
+            assert store.storing.wait(15)
+            listener.ready.clear()
+            proxy.cut()  # before the store commits: the message must not have been acknowledged
+            store.release.set()
+            wait_until(listener.ready.is_set, timeout=30, what="reconnection")
+            wait_until(lambda: len(store.jobs) == 2, what="the job stored again after its re-delivery")
+    finally:
+        proxy.close()
+    assert [job.datum["job"]["job_guid"] for job in store.jobs] == [job_messages[0]["taskId"]] * 2
+
+
 def test_task_messages_are_transformed_with_fetched_tasks(rabbitmq_url, shared_fixtures):
     folder = shared_fixtures / "pulse" / "taskcluster"
     messages = json.loads((folder / "taskcluster_pulse_messages.json").read_text())

@@ -2,10 +2,17 @@
 
 One durable queue per source (``queue/<user>/<suffix>``) is bound to the source's
 exchanges; exchanges that do not exist yet are declared as durable topic exchanges.
-Messages are taken ``batch_size`` at a time (the prefetch window), transformed
-(Taskcluster and push messages need HTTP fetches, done on a thread pool), and the
-batch is stored with one call per kind: pushes first, then jobs. A message is
-acknowledged only after what it produced has been stored, so a crash loses nothing.
+Messages are taken up to ``batch_size`` at a time, transformed (Taskcluster and push
+messages need HTTP fetches, done on a thread pool), and the batch is stored with one
+call per kind: pushes first, then jobs. A message is acknowledged only after what it
+produced has been stored, so a crash loses nothing.
+
+Consuming and storing overlap: one store thread transforms and stores batch N while
+the consuming thread receives batch N+1 (the prefetch window holds two batches). Only
+the consuming thread touches the AMQP connection, so batch N is acknowledged, retried
+or dead-lettered there, after its store finished. A batch is started when the store
+thread is free and the batch is full, or no message arrived for ``quiet_wait`` seconds,
+or its first message has waited ``batch_wait`` seconds.
 
 What happens to a message that is not stored:
 
@@ -28,7 +35,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -39,10 +46,11 @@ import orjson
 from kombu.message import Message
 
 from .errors import PulseMessageError
-from .jobs import PulseJob, job_message_to_datum
+from .jobs import JOB_SCHEMA, PulseJob, job_message_to_datum
 from .pushes import FetchJson, PushRepository, RepositoryPush, push_message_to_pushes
+from .schemas import prepare_validator
 from .sources import PulseSource
-from .taskcluster import FetchArtifacts, FetchTask, task_message_to_jobs
+from .taskcluster import TREEHERDER_CONFIG_SCHEMA, FetchArtifacts, FetchTask, task_message_to_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +62,13 @@ RETRIES_HEADER = "x-pulse-retries"
 ERROR_HEADER = "x-pulse-error"
 MAX_ERROR_HEADER_LENGTH = 1000
 IDLE_WAIT = 0.5  # seconds between checks of the stop flag and heartbeats while idle
+QUIET_WAIT = 0.02  # a partial batch is stored once no message has arrived for this long
+STORE_POLL = 0.005  # seconds between checks for the end of the store of a batch
+# Unacknowledged messages per consumer, in batches: one being stored, one being received.
+PREFETCH_BATCHES = 2
+
+# The schema each kind of message is validated against.
+SCHEMA_OF_KIND = {"jobs": JOB_SCHEMA, "tasks": TREEHERDER_CONFIG_SCHEMA}
 
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -130,6 +145,14 @@ class _Delivery:
         return int(self.headers.get(RETRIES_HEADER, 0))
 
 
+@dataclass(slots=True)
+class _StoringBatch:
+    """A batch handed to the store thread; ``done`` resolves once its messages are stored or marked."""
+
+    deliveries: list[_Delivery]
+    done: Future[None]
+
+
 @dataclass
 class ListenerStats:
     """Counters since start, for logs and tests."""
@@ -154,6 +177,7 @@ class PulseListener:
         *,
         batch_size: int = 200,
         batch_wait: float = 1.0,
+        quiet_wait: float = QUIET_WAIT,
         retry_policy: RetryPolicy | None = None,
         queue_prefix: str | None = None,
         fetch_concurrency: int = 8,
@@ -168,6 +192,7 @@ class PulseListener:
         self.fetchers = fetchers
         self.batch_size = batch_size
         self.batch_wait = batch_wait
+        self.quiet_wait = quiet_wait
         self.retry_policy = retry_policy or RetryPolicy()
         self.queue_prefix = queue_prefix
         self.fetch_concurrency = fetch_concurrency
@@ -177,6 +202,7 @@ class PulseListener:
         self.ready = threading.Event()  # set once queues are bound and consuming
         self._pending: list[_Delivery] = []
         self._batch_deadline = 0.0
+        self._last_arrival = 0.0
         self._producer: kombu.Producer | None = None
         self._declared_retry_queues: set[str] = set()
         self._internal_exchange = kombu.Exchange("")  # replaced by _declare on each connection
@@ -211,8 +237,15 @@ class PulseListener:
 
     def run(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set, reconnecting with backoff when the broker goes away."""
+        # Compiled before consuming, so that the first batch is not held up by it.
+        for kind in sorted({source.kind for source in self.sources} & SCHEMA_OF_KIND.keys()):
+            prepare_validator(SCHEMA_OF_KIND[kind])
         failures = 0
-        with ThreadPoolExecutor(max_workers=self.fetch_concurrency, thread_name_prefix="pulse-fetch") as pool:
+        with (
+            ThreadPoolExecutor(max_workers=self.fetch_concurrency, thread_name_prefix="pulse-fetch") as pool,
+            # One store thread: batches are stored one at a time, in the order they arrived.
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="pulse-store") as storer,
+        ):
             while not stop.is_set():
                 try:
                     with kombu.Connection(
@@ -220,7 +253,7 @@ class PulseListener:
                     ) as connection:
                         connection.connect()
                         failures = 0
-                        self._consume(connection, stop, pool)
+                        self._consume(connection, stop, pool, storer)
                 except CONNECTION_ERRORS as exc:
                     self.ready.clear()
                     self._pending.clear()  # unacknowledged: the broker re-delivers them
@@ -233,7 +266,9 @@ class PulseListener:
                     )
                     stop.wait(delay)
 
-    def _consume(self, connection: kombu.Connection, stop: threading.Event, pool: ThreadPoolExecutor) -> None:
+    def _consume(
+        self, connection: kombu.Connection, stop: threading.Event, pool: ThreadPoolExecutor, storer: ThreadPoolExecutor
+    ) -> None:
         queues = self._declare(connection)
         consume_channel = connection.channel()
         self._producer = kombu.Producer(connection.channel())
@@ -243,31 +278,71 @@ class PulseListener:
                 consume_channel,
                 queues=[queue],
                 on_message=self._receiver(source, queue.name),
-                prefetch_count=self.batch_size,
+                prefetch_count=self.batch_size * PREFETCH_BATCHES,
             )
             consumer.consume()
             consumers.append(consumer)
         self.ready.set()
         logger.info("listening on %s", ", ".join(queue.name for queue in queues))
-        while not stop.is_set():
-            timeout = IDLE_WAIT
-            if self._pending:
-                timeout = max(0.0, min(timeout, self._batch_deadline - time.monotonic()))
-            try:
-                connection.drain_events(timeout=timeout)
-            except TimeoutError:
-                connection.heartbeat_check()
-            if self._pending and (len(self._pending) >= self.batch_size or time.monotonic() >= self._batch_deadline):
-                self._process_batch(pool)
-        if self._pending:
-            self._process_batch(pool)
+        storing: _StoringBatch | None = None
+        try:
+            while not stop.is_set():
+                self._drain(connection, busy=storing is not None)
+                if storing is not None and storing.done.done():
+                    self._settle(storing)
+                    storing = None
+                if storing is None and self._batch_ready():
+                    storing = self._start_batch(storer, pool)
+            # Stopping: finish the batch being stored, then store what was received.
+            if storing is not None:
+                self._settle(storing)
+                storing = None
+            while self._pending:
+                self._settle(self._start_batch(storer, pool))
+        finally:
+            if storing is not None:
+                # The connection broke: the broker re-delivers the batch, whose acknowledgement is lost with the
+                # channel. Its store must end before the next connection's batches are stored after it.
+                wait([storing.done])
         for consumer in consumers:
             consumer.cancel()
 
+    def _drain(self, connection: kombu.Connection, *, busy: bool) -> None:
+        """Receive messages for a while: briefly when a batch is being stored or one is filling up."""
+        if busy:
+            timeout = STORE_POLL
+        elif self._pending:
+            now = time.monotonic()
+            timeout = max(0.0, min(self._last_arrival + self.quiet_wait, self._batch_deadline) - now)
+        else:
+            timeout = IDLE_WAIT
+        try:
+            connection.drain_events(timeout=timeout)
+        except TimeoutError:
+            connection.heartbeat_check()
+
+    def _batch_ready(self) -> bool:
+        """Whether the pending messages should be stored now (the store thread being free)."""
+        if not self._pending:
+            return False
+        if len(self._pending) >= self.batch_size:
+            return True
+        now = time.monotonic()
+        return now >= self._batch_deadline or now - self._last_arrival >= self.quiet_wait
+
+    def _start_batch(self, storer: ThreadPoolExecutor, pool: ThreadPoolExecutor) -> _StoringBatch:
+        """Hand the oldest ``batch_size`` pending messages to the store thread."""
+        batch = self._pending[: self.batch_size]
+        del self._pending[: self.batch_size]
+        if self._pending:  # the rest waited as long as the batch: they go next
+            self._batch_deadline = time.monotonic()
+        return _StoringBatch(batch, storer.submit(self._transform_and_store, batch, pool))
+
     def _receiver(self, source: PulseSource, queue_name: str) -> Callable[[Message], None]:
         def receive(message: Message) -> None:
+            self._last_arrival = time.monotonic()
             if not self._pending:
-                self._batch_deadline = time.monotonic() + self.batch_wait
+                self._batch_deadline = self._last_arrival + self.batch_wait
             self._pending.append(_Delivery(message, source, queue_name))
 
         return receive
@@ -313,8 +388,8 @@ class PulseListener:
 
     # -- processing -------------------------------------------------------------------------
 
-    def _process_batch(self, pool: ThreadPoolExecutor) -> None:
-        batch, self._pending = self._pending, []
+    def _transform_and_store(self, batch: list[_Delivery], pool: ThreadPoolExecutor) -> None:
+        """Transform and store a batch (in the store thread); mark what could not be stored."""
         self.stats.batches += 1
         self.stats.received += len(batch)
         inline = [delivery for delivery in batch if delivery.source.kind == "jobs"]
@@ -339,14 +414,22 @@ class PulseListener:
         self._store(ready, "pushes")
         self._store([d for d in ready if d.retry_reason is None], "jobs")
 
+    def _settle(self, storing: _StoringBatch) -> None:
+        """Once a batch is stored: park or dead-letter what was not stored, then acknowledge the batch.
+
+        Runs in the consuming thread, which alone uses the connection.
+        """
+        storing.done.result()  # waits; re-raises what went wrong in the store thread
+        batch = storing.deliveries
         for delivery in batch:
             if delivery.dead_reason is not None:
                 self._dead_letter(delivery, delivery.dead_reason)
             elif delivery.retry_reason is not None:
                 self._retry(delivery, delivery.retry_reason)
         # Every message of the batch is now stored, parked for a retry or dead-lettered (the
-        # copies confirmed by the broker), and nothing else is outstanding on the channel:
-        # one acknowledgement of the highest delivery tag covers them all.
+        # copies confirmed by the broker). Earlier batches are acknowledged and later messages
+        # arrived after these, with higher delivery tags: one acknowledgement of the highest
+        # tag of the batch covers exactly its messages.
         last = max(batch, key=lambda delivery: delivery.message.delivery_tag)
         last.message.ack(multiple=True)
 
