@@ -17,6 +17,7 @@ import os
 import threading
 from collections.abc import Iterable
 
+import kombu.pools
 from celery import Celery, Task
 from kombu import Queue
 
@@ -43,6 +44,7 @@ __all__ = [
     "generate_perf_alerts",
     "ingest_perf_data",
     "parse_log",
+    "prepare_publishing",
     "publish",
     "sweep_to_broker",
 ]
@@ -75,10 +77,20 @@ def configure(settings: Settings) -> Celery:
     with _configure_lock:
         if _configured_broker != settings.broker_url:
             if _configured_broker is not None:
-                celery_app.pool.force_close_all()
+                _drop_broker_connections()
             celery_app.conf.broker_url = settings.broker_url
             _configured_broker = settings.broker_url
     return celery_app
+
+
+def _drop_broker_connections() -> None:
+    """Close the connections to the previous broker; the next publish opens a pool for the new one."""
+    # Closed pools stay registered in kombu and referenced by Celery, which would hand them out again ("Acquire on
+    # closed pool") when a broker is used a second time: empty kombu's registry and drop Celery's references, as
+    # Celery's own after-fork reset does.
+    kombu.pools.reset()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @celery_app.on_configure.connect
@@ -165,6 +177,14 @@ def publish(settings: Settings, logs: Iterable[PendingLog], signature_ids: Itera
             )
             sent += 1
     return sent
+
+
+def prepare_publishing(settings: Settings) -> None:
+    """Connect to the broker and declare the work queues, which the first ``publish`` would otherwise do."""
+    app = configure(settings)
+    with app.producer_or_acquire() as producer:
+        for queue in app.amqp.queues.values():
+            producer.maybe_declare(queue)
 
 
 def publish_stored(

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import kombu
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
@@ -13,7 +14,9 @@ from sqlalchemy import select, update
 from tests.work.conftest import LogServer, error_lines, log_status, serve_fixture_log, store_job_with_log, wait_for
 from treeherder import cli
 from treeherder.db import tables as t
-from treeherder.work import dispatch
+from treeherder.work import dispatch, prepare_dispatch
+from treeherder.work.routing import LOG_PARSER_QUEUE
+
 
 @pytest.mark.rabbitmq
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
@@ -101,3 +104,23 @@ def test_a_perfherder_artifact_is_ingested_by_the_worker(
         return worker.running() and list(values.scalars()) == [7.25] and marks == []
 
     wait_for(stored_and_analysed, timeout=60, what="the artifact to be stored and its signature analysed")
+
+
+@pytest.mark.rabbitmq
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_prepare_dispatch_declares_the_work_queues(settings, broker_url) -> None:
+    with kombu.Connection(broker_url) as connection, connection.channel() as channel:
+        channel.queue_delete(LOG_PARSER_QUEUE)
+    # A broker URL of its own gives a fresh connection pool, which has declared nothing yet.
+    assert broker_url.endswith("//")
+    fresh = dataclasses.replace(settings, broker_url=broker_url.removesuffix("//") + "/%2F")
+    prepare_dispatch(fresh)
+    with kombu.Connection(broker_url) as connection, connection.channel() as channel:
+        assert channel.queue_declare(LOG_PARSER_QUEUE, passive=True).queue == LOG_PARSER_QUEUE
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_prepare_dispatch_does_not_fail_when_the_broker_is_down(settings, caplog) -> None:
+    unreachable = dataclasses.replace(settings, broker_url="amqp://guest:guest@127.0.0.1:9//")
+    prepare_dispatch(unreachable)  # the listener starts anyway; dispatch connects later
+    assert "could not connect to the broker" in caplog.text

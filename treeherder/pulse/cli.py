@@ -72,7 +72,7 @@ def pulse_listen(
     from treeherder.cli import configure_logging, open_database
     from treeherder.config import get_settings
     from treeherder.ingest.store import Ingestor
-    from treeherder.work import dispatch
+    from treeherder.work import dispatch, prepare_dispatch
 
     from .fetch import HttpFetcher
     from .store import IngestStore
@@ -98,6 +98,7 @@ def pulse_listen(
         signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGINT, signal.SIGTERM)
     }
     retry_policy = RetryPolicy(max_retries, retry_delay, max_retry_delay)
+    prepare_dispatch(settings)
     with HttpFetcher(github_token=github_token) as fetcher:
         fetchers = Fetchers(fetcher.fetch_task, fetcher.fetch_json, fetcher.fetch_artifacts)
         listeners = [

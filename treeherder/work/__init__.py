@@ -24,7 +24,14 @@ from treeherder.work.handlers import WorkContext
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BackgroundWork", "EmbeddedWorker", "dispatch", "running_worker", "start_embedded_worker"]
+__all__ = [
+    "BackgroundWork",
+    "EmbeddedWorker",
+    "dispatch",
+    "prepare_dispatch",
+    "running_worker",
+    "start_embedded_worker",
+]
 
 
 class BackgroundWork(Protocol):
@@ -57,6 +64,22 @@ def dispatch(settings: Settings, db: Database, stored: BackgroundWork) -> int:
         return 0
     logs = worker.submit_logs((log_id, name, result) for log_id, _job_id, name, result in stored.pending_logs)
     return logs + worker.submit_alerts(stored.perf_signature_ids)
+
+
+def prepare_dispatch(settings: Settings) -> None:
+    """Get ready to dispatch, so that the first batch's ``dispatch`` is as quick as the next ones.
+
+    With a broker: connect and declare the work queues. It does not fail the caller: a broker that is down now is
+    connected to by ``dispatch`` later.
+    """
+    if not settings.broker_url:
+        return
+    from treeherder import tasks
+
+    try:
+        tasks.prepare_publishing(settings)
+    except Exception as exc:  # noqa: BLE001 - dispatch connects (or records the work for a sweep) later
+        log.warning("could not connect to the broker for background work yet: %r", exc)
 
 
 def start_embedded_worker(settings: Settings, db: Database, *, sweep: bool) -> EmbeddedWorker | None:

@@ -47,6 +47,11 @@ def _compiled_validator(name: str) -> Callable[[Any], Any]:
     return fastjsonschema.compile(load_schema(name), formats=_UNASSERTED_FORMATS)
 
 
+def prepare_validator(name: str) -> None:
+    """Load and compile schema ``name`` now, so that the first message validated does not wait for it."""
+    _compiled_validator(name)
+
+
 def schema_errors(name: str, instance: Any) -> tuple[str, str] | None:
     """Return ``(json_path, message)`` of the most relevant error, or None when valid.
 
