@@ -235,11 +235,14 @@ class PulseListener:
 
     # -- running -------------------------------------------------------------------------
 
-    def run(self, stop: threading.Event) -> None:
-        """Consume until ``stop`` is set, reconnecting with backoff when the broker goes away."""
-        # Compiled before consuming, so that the first batch is not held up by it.
+    def warm_up(self) -> None:
+        """Compile the validators of the sources' messages, so that the first batch is not held up by it."""
         for kind in sorted({source.kind for source in self.sources} & SCHEMA_OF_KIND.keys()):
             prepare_validator(SCHEMA_OF_KIND[kind])
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until ``stop`` is set, reconnecting with backoff when the broker goes away."""
+        self.warm_up()
         failures = 0
         with (
             ThreadPoolExecutor(max_workers=self.fetch_concurrency, thread_name_prefix="pulse-fetch") as pool,
