@@ -188,9 +188,20 @@ def prepare_publishing(settings: Settings) -> None:
 
 
 def publish_stored(
-    settings: Settings, db: Database, pending_logs: list[tuple[int, int, str, str]], signature_ids: Iterable[int]
+    settings: Settings,
+    db: Database,
+    pending_logs: list[tuple[int, int, str, str]],
+    signature_ids: Iterable[int],
+    *,
+    repository: str | None = None,
 ) -> int:
-    """Publish the work of a stored batch ((job log id, job id, log name, job result) tuples and signatures)."""
+    """Publish the work of a stored batch ((job log id, job id, log name, job result) tuples and signatures).
+
+    *repository*: the repository of all the batch's jobs if known; otherwise it is looked up per job.
+    """
+    if repository is not None:
+        logs = [PendingLog(log_id, name, result, repository) for log_id, _job_id, name, result in pending_logs]
+        return publish(settings, logs, signature_ids)
     # Only failure queues depend on the repository, so only failed jobs need the lookup.
     repositories = handlers.repositories_of_jobs(
         db, sorted({job_id for _log, job_id, _name, result in pending_logs if is_failure(result)})

@@ -124,3 +124,33 @@ def test_prepare_dispatch_does_not_fail_when_the_broker_is_down(settings, caplog
     unreachable = dataclasses.replace(settings, broker_url="amqp://guest:guest@127.0.0.1:9//")
     prepare_dispatch(unreachable)  # the listener starts anyway; dispatch connects later
     assert "could not connect to the broker" in caplog.text
+
+
+@pytest.mark.rabbitmq
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_dispatch_routes_failure_logs_by_the_repository_the_caller_names(database, settings, broker_url) -> None:
+    @dataclasses.dataclass
+    class Work:
+        pending_logs: list[tuple[int, int, str, str]]
+        perf_signature_ids: set[int]
+
+    # Job 999999 is not stored: its repository can only come from the caller, else it counts as unsheriffed.
+    work = Work([(123456789, 999999, "live_backing_log", "testfailed")], set())
+    with_broker = dataclasses.replace(settings, broker_url=broker_url)
+    queues = ("log_parser_fail_raw_sheriffed", "log_parser_fail_raw_unsheriffed")
+    prepare_dispatch(with_broker)
+    with kombu.Connection(broker_url) as connection, connection.channel() as channel:
+        for queue in queues:
+            channel.queue_purge(queue)
+        assert dispatch(with_broker, database, work, repository="autoland") == 1
+        assert dispatch(with_broker, database, work) == 1
+
+        def depths() -> list[int]:
+            return [channel.queue_declare(queue, passive=True).message_count for queue in queues]
+
+        try:
+            # Published on another connection: the broker may not have queued them yet.
+            wait_for(lambda: depths() == [1, 1], timeout=10, what="one task on each failure queue")
+        finally:
+            for queue in queues:
+                channel.queue_purge(queue)

@@ -106,7 +106,11 @@ def pulse_listen(
             PulseListener(
                 url,
                 url_sources,
-                IngestStore(Ingestor(db), on_jobs_stored=lambda _repository, stored: dispatch(settings, db, stored)),
+                IngestStore(
+                    Ingestor(db),
+                    # A batch's jobs belong to one repository, so the queue routing needs no lookup.
+                    on_jobs_stored=lambda repository, stored: dispatch(settings, db, stored, repository=repository),
+                ),
                 fetchers,
                 batch_size=batch_size,
                 batch_wait=batch_wait,

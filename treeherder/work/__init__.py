@@ -42,8 +42,10 @@ class BackgroundWork(Protocol):
     perf_signature_ids: set[int]
 
 
-def dispatch(settings: Settings, db: Database, stored: BackgroundWork) -> int:
+def dispatch(settings: Settings, db: Database, stored: BackgroundWork, *, repository: str | None = None) -> int:
     """Hand the background work of a committed batch to the engine; return how many items were handed over.
+
+    *repository*: the repository of every job of the batch, when the caller knows it (it saves a query).
 
     Call it after the transaction commits, never inside it. It does not fail the caller: the work is recorded in the
     database, so if the broker is down, or no embedded worker runs in this process (``treeherder load``), the
@@ -55,7 +57,9 @@ def dispatch(settings: Settings, db: Database, stored: BackgroundWork) -> int:
         from treeherder import tasks
 
         try:
-            return tasks.publish_stored(settings, db, stored.pending_logs, stored.perf_signature_ids)
+            return tasks.publish_stored(
+                settings, db, stored.pending_logs, stored.perf_signature_ids, repository=repository
+            )
         except Exception:  # noqa: BLE001 - the batch is stored; a sweep re-queues its work
             log.exception("could not queue background work on the broker; it stays pending in the database")
             return 0
