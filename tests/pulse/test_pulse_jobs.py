@@ -232,6 +232,7 @@ def test_non_object_message_is_invalid():
         ("2019-06-26T19:13:51.402Z", 1561576431),
         ("2019-06-26T19:13:51.999+00:00", 1561576431),
         ("2019-06-26T19:13:51", 1561576431),
+        ("1969-12-31T23:59:59.500000", -1),  # the fraction is dropped towards the earlier second
     ],
 )
 def test_to_timestamp(text, expected):
