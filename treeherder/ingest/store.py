@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from treeherder.db import tables as t
 from treeherder.db.engine import Database
-from treeherder.db.upsert import dialect_insert_for, insert_ignore
+from treeherder.db.upsert import insert_ignore
+from treeherder.ingest.bulk import JobRows, write_jobs
 from treeherder.ingest.model import JobDatum, PushDatum
 
 log = logging.getLogger(__name__)
@@ -265,10 +266,6 @@ def _resolve_pushes(conn: Connection, repository_id: int, revisions: set[str]) -
 _PUSH_IDS_BY_REVISION = select(t.push.c.revision, t.push.c.id).where(
     t.push.c.repository_id == bindparam("repository_id"), t.push.c.revision.in_(bindparam("revisions", expanding=True))
 )
-_JOB_IDS_BY_GUID = select(t.job.c.guid, t.job.c.id).where(t.job.c.guid.in_(bindparam("guids", expanding=True)))
-_JOB_STATES_BY_GUID = select(t.job.c.guid, t.job.c.state_rank).where(
-    t.job.c.guid.in_(bindparam("guids", expanding=True))
-)
 
 
 @lru_cache(maxsize=None)
@@ -409,88 +406,59 @@ def _store_jobs(
     _adopt_retried_guids(conn, repo.id, jobs)
 
     now = _now()
-    rows = []
+    batch = JobRows(repository_id=repo.id, last_modified=now)
+    job_rows, metadata = batch.jobs, batch.metadata
+    logs: dict[tuple[str, str, str], int] = {}
+    details: dict[tuple[str, str, str], str | None] = {}
+    errors: dict[tuple[str, int], str] = {}
     for j in jobs:
-        bp, mp = j.build_platform, j.machine_platform
-        rows.append(
-            {
-                "guid": j.guid,
-                "repository_id": repo.id,
-                "push_id": pushes[j.revision],
-                "signature_id": signature_ids[(repo.id, signature[j.guid])],
-                "build_platform_id": build_ids[(bp.os_name, bp.platform, bp.architecture)],
-                "machine_platform_id": machine_platform_ids[(mp.os_name, mp.platform, mp.architecture)],
-                "machine_id": machine_ids[(j.machine,)],
-                "option_collection_id": option_ids[(opt_hash[j.options],)],
-                "job_type_id": type_ids[(j.name, j.symbol)],
-                "job_group_id": group_ids[(j.group_name, j.group_symbol)],
-                "product_id": product_ids[(j.product,)],
-                "failure_classification_id": 1,
-                "who": j.who,
-                "reason": j.reason,
-                "result": j.result,
-                "state": j.state,
-                "state_rank": j.state_rank,
-                "tier": j.tier,
-                "submit_timestamp": j.submit_timestamp,
-                "start_timestamp": j.start_timestamp,
-                "end_timestamp": j.end_timestamp,
-                "last_modified": now,
-            }
+        bp, mp, guid = j.build_platform, j.machine_platform, j.guid
+        job_rows.append(
+            (
+                guid,
+                pushes[j.revision],
+                signature_ids[(repo.id, signature[guid])],
+                build_ids[(bp.os_name, bp.platform, bp.architecture)],
+                machine_platform_ids[(mp.os_name, mp.platform, mp.architecture)],
+                machine_ids[(j.machine,)],
+                option_ids[(opt_hash[j.options],)],
+                type_ids[(j.name, j.symbol)],
+                group_ids[(j.group_name, j.group_symbol)],
+                product_ids[(j.product,)],
+                j.who,
+                j.reason,
+                j.result,
+                j.state,
+                j.state_rank,
+                j.tier,
+                j.submit_timestamp,
+                j.start_timestamp,
+                j.end_timestamp,
+            )
         )
-    # Which jobs move forward is decided from the stored states read here, and enforced again by the upsert's own
-    # WHERE clause (so a concurrent writer cannot make a job go backwards between the two statements). Plain
-    # executemany plus two SELECTs is much cheaper than an INSERT ... RETURNING of a whole batch on both databases.
-    stored = _stored_states(conn, [row["guid"] for row in rows])
-    rows = [row for row in rows if _moves_forward(stored.get(row["guid"]), row["state_rank"])]
-    if rows:
-        conn.execute(_job_upsert(conn.dialect.name), rows)
-        for chunk in _chunks([row["guid"] for row in rows]):
-            found = conn.execute(_JOB_IDS_BY_GUID, {"guids": chunk})
-            result.job_ids.update((guid, job_id) for guid, job_id in found)
+        if j.task_id is not None and j.retry_id is not None:
+            metadata.append((guid, j.task_id, j.retry_id))
+        for ref in j.logs:
+            logs[(guid, ref.name, ref.url)] = t.LOG_STATUS_CODE[ref.parse_status]
+        for d in j.details:
+            details[(guid, d.title, d.value)] = d.url
+        for e in j.text_log_errors:
+            errors[(guid, e.line_number)] = e.line
+    batch.logs = [(*key, status) for key, status in logs.items()]
+    batch.details = [(*key, url) for key, url in details.items()]
+    batch.errors = [(*key, line) for key, line in errors.items()]
+    # One upsert that only lets a job move forward (see treeherder.ingest.bulk); its children follow for the jobs
+    # it wrote.
+    result.job_ids = write_jobs(conn, batch)
     result.skipped = len(jobs) - len(result.job_ids)
 
     written = [(j, result.job_ids[j.guid]) for j in jobs if j.guid in result.job_ids]
-    _store_job_children(conn, written)
     _mark_superseded(conn, repo.id, written, now)
     result.pending_logs = _pending_logs(conn, written)
     triples = [(j, job_id, pushes[j.revision]) for j, job_id in written]
     for handler in JOB_EXTRAS_HANDLERS:
         result.perf_signature_ids.update(handler(conn, repo, triples))
     return result
-
-
-# Columns a later message may change. who, reason and the classification keep their first values (as upstream HEAD).
-_UPDATABLE = (
-    "signature_id", "build_platform_id", "machine_platform_id", "machine_id", "option_collection_id",
-    "job_type_id", "job_group_id", "product_id", "result", "state", "state_rank", "tier",
-    "submit_timestamp", "start_timestamp", "end_timestamp", "last_modified",
-)  # fmt: skip
-
-
-@lru_cache(maxsize=4)
-def _job_upsert(dialect: str):
-    """INSERT ... ON CONFLICT (guid) DO UPDATE, only moving a job forward: nothing is written over a completed job,
-    and an incoming state below the stored one is ignored. Built once per dialect."""
-    insert = dialect_insert_for(dialect, t.job)
-    return insert.on_conflict_do_update(
-        index_elements=["guid"],
-        set_={name: insert.excluded[name] for name in _UPDATABLE},
-        where=(t.job.c.state_rank < 3) & (insert.excluded.state_rank >= t.job.c.state_rank),
-    )
-
-
-def _stored_states(conn: Connection, guids: list[str]) -> dict[str, int]:
-    states: dict[str, int] = {}
-    for chunk in _chunks(guids):
-        found = conn.execute(_JOB_STATES_BY_GUID, {"guids": chunk})
-        states.update((guid, rank) for guid, rank in found)
-    return states
-
-
-def _moves_forward(stored_rank: int | None, incoming_rank: int) -> bool:
-    """A completed job is final; otherwise a job may stay where it is or move forward, never back."""
-    return stored_rank is None or (stored_rank < 3 and incoming_rank >= stored_rank)
 
 
 def _adopt_retried_guids(conn: Connection, repository_id: int, jobs: Sequence[JobDatum]) -> None:
@@ -510,38 +478,6 @@ def _adopt_retried_guids(conn: Connection, repository_id: int, jobs: Sequence[Jo
             .where(t.job.c.guid == bindparam("old"), t.job.c.repository_id == repository_id)
             .values(guid=bindparam("new"), last_modified=_now()),
             renames,
-        )
-
-
-def _store_job_children(conn: Connection, written: list[tuple[JobDatum, int]]) -> None:
-    metadata = [
-        {"job_id": job_id, "task_id": j.task_id, "retry_id": j.retry_id}
-        for j, job_id in written
-        if j.task_id is not None and j.retry_id is not None
-    ]
-    if metadata:
-        conn.execute(insert_ignore(conn, t.taskcluster_metadata, ["job_id"]), metadata)
-    logs = {
-        (job_id, ref.name, ref.url): t.LOG_STATUS_CODE[ref.parse_status] for j, job_id in written for ref in j.logs
-    }
-    if logs:
-        conn.execute(
-            insert_ignore(conn, t.job_log, ["job_id", "name", "url"]),
-            [{"job_id": k[0], "name": k[1], "url": k[2], "status": status} for k, status in logs.items()],
-        )
-    details = {
-        (job_id, d.title, d.value): d.url for j, job_id in written for d in j.details
-    }
-    if details:
-        conn.execute(
-            insert_ignore(conn, t.job_detail, ["job_id", "title", "value"]),
-            [{"job_id": k[0], "title": k[1], "value": k[2], "url": url} for k, url in details.items()],
-        )
-    errors = {(job_id, e.line_number): e.line for j, job_id in written for e in j.text_log_errors}
-    if errors:
-        conn.execute(
-            insert_ignore(conn, t.text_log_error, ["job_id", "line_number"]),
-            [{"job_id": k[0], "line_number": k[1], "line": line} for k, line in errors.items()],
         )
 
 
