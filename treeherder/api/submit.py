@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from treeherder.api.deps import ProjectRef, get_project
 from treeherder.api.errors import APIError, detail
+from treeherder.auth.middleware import auth_writes
 from treeherder.ingest.parse import InvalidCollection, parse_job_collection, parse_push_collection
 from treeherder.ingest.store import Ingestor, MissingPushes, StoredJobs
 
@@ -110,10 +111,13 @@ def _store_jobs(request: Request, project: str, items: Any) -> None:
     except InvalidCollection as exc:
         raise invalid_collection("job", exc) from None
     ingestor: Ingestor = request.app.state.ingestor
+    writes = auth_writes(request.state)
     try:
-        stored = ingestor.store_jobs(project, jobs, on_missing_push="raise")
+        stored = ingestor.store_jobs(project, jobs, on_missing_push="raise", first=writes and writes.record)
     except MissingPushes as exc:
         raise detail(400, f"Invalid job collection, nothing was stored: {exc}") from None
+    if writes is not None:
+        writes.committed()
     hand_off_background_work(request, stored)
 
 
@@ -123,7 +127,10 @@ def _store_pushes(request: Request, project: str, items: Any) -> None:
     except InvalidCollection as exc:
         raise invalid_collection("push", exc) from None
     ingestor: Ingestor = request.app.state.ingestor
-    ingestor.store_pushes(project, pushes)
+    writes = auth_writes(request.state)
+    ingestor.store_pushes(project, pushes, first=writes and writes.record)
+    if writes is not None:
+        writes.committed()
 
 
 @router.post(

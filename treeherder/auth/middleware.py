@@ -8,6 +8,13 @@ It runs for every ``/api/`` request, before routing:
   in the request state (``request.state.hawk_client_id``), the request is counted against the credential's rate
   for the endpoint's scope (429 beyond it), and the response gets a ``Server-Authorization`` header.
 * Anything else passes through untouched; handlers that write refuse it themselves (see ``require_hawk_client``).
+
+Recording the nonce and counting the request are writes. For the job and push submissions they are handed to the
+handler (``request.state.hawk_auth_writes``, an ``AuthWrites``), which does them in the transaction that stores the
+collection: one write transaction per submission instead of two. A replayed or throttled request then rolls that
+transaction back, and the writes are redone on their own to give the same answer as before. A request the handler
+refuses before it writes (an invalid collection, an unknown project) gets its writes done afterwards, and a replay
+or throttle answer takes the place of the handler's. Every other request has them done before it runs.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from collections.abc import Callable
 
 import orjson
 from starlette.concurrency import run_in_threadpool
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,6 +40,8 @@ DEFAULT_PORTS = {"http": "80", "https": "443"}
 # Upstream's throttle scopes: the views behind these paths (list, detail and actions alike).
 _JOBS_PATH = re.compile(r"^/api/project/[^/]+/jobs/")
 _PUSH_PATH = re.compile(r"^/api/project/[^/]+/(?:push|resultset)/")
+# The submissions whose handlers do the nonce and throttle writes in their own transaction (see AuthWrites).
+_SUBMISSION_PATH = re.compile(r"^/api/project/[^/]+/(?:jobs|push)/$")
 
 
 class _BodyTooLarge(Exception):
@@ -134,6 +144,41 @@ def signed_url_candidates(scope: Scope, headers: dict[bytes, bytes], site_url: s
     return candidates
 
 
+class AuthRefused(Exception):
+    """The nonce or throttle writes done in a handler's transaction refuse the request (the transaction rolls back)."""
+
+
+class AuthWrites:
+    """The nonce and throttle writes of one verified submission, for the handler to do in its write transaction.
+
+    ``record(conn)`` is called first thing in that transaction; ``committed()`` after it commits. Writes that were
+    not committed are done by the middleware once the handler is finished.
+    """
+
+    def __init__(self, middleware: HawkMiddleware, verified: VerifiedRequest, path: str) -> None:
+        self._middleware = middleware
+        self._verified = verified
+        self._path = path
+        self.done = False
+
+    def record(self, conn: Connection) -> None:
+        """Record the nonce and count the request; raises AuthRefused for a replay or beyond the rate."""
+        try:
+            retry_after = self._middleware.record(conn, self._verified, self._path)
+        except HawkFailure:
+            raise AuthRefused from None
+        if retry_after is not None:
+            raise AuthRefused
+
+    def committed(self) -> None:
+        self.done = True
+
+
+def auth_writes(state: object) -> AuthWrites | None:
+    """The AuthWrites a handler should do in its transaction (None when the middleware did them already)."""
+    return getattr(state, "hawk_auth_writes", None)
+
+
 class HawkMiddleware:
     """Body size limit, Hawk verification and throttling for ``/api/`` requests (see the module docstring)."""
 
@@ -184,15 +229,16 @@ class HawkMiddleware:
             content=body,
             content_type=headers.get(b"content-type", b"").decode("latin-1"),
         )
+        if scope["method"] == "POST" and _SUBMISSION_PATH.match(scope["path"]):
+            await self._submission(scope, receive, send, signed)
+            return
         try:
             verified, retry_after = await run_in_threadpool(self._authenticate, signed, scope["path"])
         except HawkFailure as failure:
             await _answer_json(send, 403, {"detail": failure.detail})
             return
         except OperationalError as exc:  # the nonce and throttle count could not be recorded: retry later
-            error = database_failure(exc)
-            headers = [(k.lower().encode(), v.encode()) for k, v in (error.headers or {}).items()]
-            await _answer_json(send, error.status_code, error.body, headers)
+            await self._database_failure(send, exc)
             return
         signing_send = self._signing_send(send, verified)
         if retry_after is not None:
@@ -203,14 +249,76 @@ class HawkMiddleware:
         scope.setdefault("state", {})["hawk_client_id"] = verified.client_id
         await self.app(scope, receive, signing_send)
 
+    async def _submission(self, scope: Scope, receive: Receive, send: Send, signed: SignedRequest) -> None:
+        """A job or push submission: its handler does the nonce and throttle writes in its own transaction."""
+        try:
+            verified = await run_in_threadpool(self.verifier.verify, signed)
+        except HawkFailure as failure:
+            await _answer_json(send, 403, {"detail": failure.detail})
+            return
+        writes = AuthWrites(self, verified, scope["path"])
+        state = scope.setdefault("state", {})
+        state["hawk_client_id"] = verified.client_id
+        state["hawk_auth_writes"] = writes
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        refused = False
+        try:
+            await self.app(scope, receive, hold)
+        except AuthRefused:
+            refused = True
+        except Exception:
+            if not writes.done:  # the nonce is spent whatever became of the request
+                await run_in_threadpool(self._record_alone, verified, scope["path"])
+            raise
+        signing_send = self._signing_send(send, verified)
+        if not writes.done:
+            try:
+                retry_after = await run_in_threadpool(self._record_alone, verified, scope["path"])
+            except HawkFailure as failure:
+                await _answer_json(send, 403, {"detail": failure.detail})
+                return
+            except OperationalError as exc:
+                await self._database_failure(send, exc)
+                return
+            if retry_after is None and refused:
+                # Refused in the handler's transaction, accepted just after: the throttle window turned meanwhile.
+                retry_after = 1
+            if retry_after is not None:
+                await _answer_json(
+                    signing_send,
+                    429,
+                    {"detail": throttled_detail(retry_after)},
+                    [(b"retry-after", str(retry_after).encode())],
+                )
+                return
+        for message in held:
+            await signing_send(message)
+
+    def record(self, conn: Connection, verified: VerifiedRequest, path: str) -> int | None:
+        """Record the request's nonce (HawkFailure if replayed) and count it against its scope's rate; the seconds
+        to wait when it is beyond the rate, else None."""
+        self.verifier.record_nonce(conn, verified)
+        for pattern, name, rate in self.scopes:
+            if pattern.match(path):
+                return retry_after_seconds(conn, f"{verified.client_id}:{name}", rate)
+        return None
+
+    def _record_alone(self, verified: VerifiedRequest, path: str) -> int | None:
+        with self.db.write() as conn:
+            return self.record(conn, verified, path)
+
     def _authenticate(self, signed: SignedRequest, path: str) -> tuple[VerifiedRequest, int | None]:
         verified = self.verifier.verify(signed)
-        with self.db.write() as conn:
-            self.verifier.record_nonce(conn, verified)
-            for pattern, name, rate in self.scopes:
-                if pattern.match(path):
-                    return verified, retry_after_seconds(conn, f"{verified.client_id}:{name}", rate)
-        return verified, None
+        return verified, self._record_alone(verified, path)
+
+    async def _database_failure(self, send: Send, exc: OperationalError) -> None:
+        error = database_failure(exc)
+        headers = [(k.lower().encode(), v.encode()) for k, v in (error.headers or {}).items()]
+        await _answer_json(send, error.status_code, error.body, headers)
 
     async def _too_large(self, send: Send) -> None:
         await _answer_json(

@@ -84,6 +84,8 @@ class StoredJobs:
 # performance signatures that received data.
 JobExtrasHandler = Callable[[Connection, Repository, list[tuple[JobDatum, int, int]]], Iterable[int]]
 JOB_EXTRAS_HANDLERS: list[JobExtrasHandler] = []
+# Work a caller wants done at the start of a batch's transaction.
+TransactionStep = Callable[[Connection], None]
 
 
 def option_collection_hash(options: Iterable[str]) -> str:
@@ -177,27 +179,43 @@ class Ingestor:
 
     # --- pushes -------------------------------------------------------------------------------------------------
 
-    def store_pushes(self, repository: str, pushes: Sequence[PushDatum]) -> dict[str, int]:
-        """Store pushes and their commits (existing ones are kept). Returns revision -> push id."""
+    def store_pushes(
+        self, repository: str, pushes: Sequence[PushDatum], *, first: TransactionStep | None = None
+    ) -> dict[str, int]:
+        """Store pushes and their commits (existing ones are kept). Returns revision -> push id.
+
+        ``first``, if given, runs first in the same transaction (and may refuse it by raising).
+        """
         repo = self.repository(repository)
         with self.db.write() as conn:
+            if first is not None:
+                first(conn)
             return store_pushes(conn, repo.id, pushes)
 
     # --- jobs ---------------------------------------------------------------------------------------------------
 
     def store_jobs(
-        self, repository: str, jobs: Sequence[JobDatum], *, on_missing_push: str = "raise"
+        self,
+        repository: str,
+        jobs: Sequence[JobDatum],
+        *,
+        on_missing_push: str = "raise",
+        first: TransactionStep | None = None,
     ) -> StoredJobs:
         """Store a batch of jobs in one transaction.
 
         ``on_missing_push="raise"`` refuses the whole batch if any job's revision has no push (REST: the client is
         told); ``"skip"`` stores the others and returns the orphans in ``missing_push`` (Pulse: retried later).
+        ``first``, if given, runs first in the same transaction (the REST submissions record their Hawk nonce and
+        throttle count there) and may refuse it by raising.
         """
         repo = self.repository(repository)
         for attempt in (1, 2):
             staged: dict[str, dict[Any, int]] = {}
             try:
                 with self.db.write() as conn:
+                    if first is not None:
+                        first(conn)
                     result = _store_jobs(conn, repo, jobs, self.cache, staged, on_missing_push)
             except IntegrityError:
                 # A cached id can vanish if data cycling removed unused reference data; start over with a cold cache.
