@@ -27,6 +27,8 @@ from treeherder.ingest.model import (
 )
 
 REVISION_RE = re.compile(r"^[0-9a-fA-F]{12,40}$")
+# The year 3000: later is a mistake (milliseconds, most likely).
+_MAX_TIMESTAMP = 32503680000
 UNKNOWN = "unknown"
 
 
@@ -85,6 +87,8 @@ class _Checker:
 
     def timestamp(self, obj: dict, key: str, path: str) -> int:
         value = obj.get(key)
+        if value.__class__ is int and 0 <= value <= _MAX_TIMESTAMP:
+            return value
         if value is None or value == "":
             return 0
         if isinstance(value, bool):
@@ -95,7 +99,7 @@ class _Checker:
         except (TypeError, ValueError):
             self.fail(path, f"must be a Unix timestamp in seconds, not {value!r}")
             return 0
-        if seconds < 0 or seconds > 32503680000:
+        if seconds < 0 or seconds > _MAX_TIMESTAMP:
             self.fail(path, f"is out of range: {value!r}")
             return 0
         return seconds
@@ -107,16 +111,39 @@ class _Checker:
         if not isinstance(value, dict):
             self.fail(path, "must be an object with platform, os_name and architecture")
             return None
+        parts = (value.get("os_name"), value.get("platform"), value.get("architecture"))
+        known = _PLATFORMS.get(parts) if all(part.__class__ is str for part in parts) else None
+        if known is not None:
+            return known
+        before = len(self.errors)
         # Upstream stores empty parts as given and only defaults absent ones.
-        return Platform(
+        platform = Platform(
             os_name=self.text(value, "os_name", f"{path}.os_name", limit=25),
             platform=self.text(value, "platform", f"{path}.platform", limit=100),
             architecture=self.text(value, "architecture", f"{path}.architecture", limit=25),
         )
+        if len(self.errors) == before and parts == (platform.os_name, platform.platform, platform.architecture):
+            # Valid as given: later items naming the same platform share this (immutable) object.
+            if len(_PLATFORMS) >= _MAX_PLATFORMS:
+                _PLATFORMS.clear()
+            _PLATFORMS[parts] = platform
+        return platform
 
 
 # Keys whose empty string upstream stores as-is rather than replacing it with "unknown".
 _EMPTY_KEPT = frozenset({"result", "machine", "os_name", "platform", "architecture"})
+# Platforms seen valid, by their (os_name, platform, architecture) as submitted: a collection names a few dozen
+# platforms hundreds of times. Bounded, for a client sending endless distinct ones.
+_PLATFORMS: dict[tuple, Platform] = {}
+_MAX_PLATFORMS = 4096
+
+
+def _text(check: _Checker, obj: dict, key: str, path: str, limit: int) -> str:
+    """``check.text`` with its defaults, answering the common case (a non-empty string within the limit) at once."""
+    value = obj.get(key)
+    if value.__class__ is str and value and len(value) <= limit:
+        return value
+    return check.text(obj, key, path, limit=limit)
 
 
 def _as_list(value: Any) -> list:
@@ -183,15 +210,16 @@ def parse_job(obj: Any, index: int, errors: list[FieldError]) -> JobDatum | None
 
     logs = []
     for i, ref in enumerate(_as_list(job.get("log_references"))):
-        path = f"job.log_references[{i}]"
         if not isinstance(ref, dict):
-            check.fail(path, "must be an object with name and url")
+            check.fail(f"job.log_references[{i}]", "must be an object with name and url")
             continue
-        url = check.text(ref, "url", f"{path}.url", limit=255, default=None)
+        url = ref.get("url")
+        if not (url.__class__ is str and url and len(url) <= 255):
+            url = check.text(ref, "url", f"job.log_references[{i}].url", limit=255, default=None)
         status = ref.get("parse_status") or "pending"
         logs.append(
             LogReference(
-                name=check.text(ref, "name", f"{path}.name", limit=50),
+                name=_text(check, ref, "name", f"job.log_references[{i}].name", 50),
                 url=url,
                 # Upstream treats any unknown status (the client also allows "error") as pending.
                 parse_status=status if status in PARSE_STATUSES else "pending",
@@ -201,8 +229,13 @@ def parse_job(obj: Any, index: int, errors: list[FieldError]) -> JobDatum | None
     details: list[JobDetail] = []
     text_log_errors: list[ErrorLine] = []
     perf_artifacts: list[dict] = []
-    artifacts = _as_list(job.get("artifacts")) + [a for a in _as_list(job.get("artifact")) if _non_empty_artifact(a)]
-    artifacts += [a for a in _as_list(obj.get("artifacts")) if isinstance(a, dict) and a.get("job_guid") in (None, guid)]
+    artifacts = _as_list(job.get("artifacts"))
+    if job.get("artifact") is not None:
+        artifacts = artifacts + [a for a in _as_list(job["artifact"]) if _non_empty_artifact(a)]
+    if obj.get("artifacts") is not None:
+        artifacts = artifacts + [
+            a for a in _as_list(obj["artifacts"]) if isinstance(a, dict) and a.get("job_guid") in (None, guid)
+        ]
     for i, artifact in enumerate(artifacts):
         _parse_artifact(check, artifact, f"job.artifacts[{i}]", details, text_log_errors, perf_artifacts)
 
@@ -224,15 +257,15 @@ def parse_job(obj: Any, index: int, errors: list[FieldError]) -> JobDatum | None
     datum = JobDatum(
         revision=revision if isinstance(revision, str) else "",
         guid=guid,
-        name=check.text(job, "name", "job.name", limit=140),
-        symbol=check.text(job, "job_symbol", "job.job_symbol", limit=25),
-        group_name=check.text(job, "group_name", "job.group_name", limit=255),
-        group_symbol=check.text(job, "group_symbol", "job.group_symbol", limit=25),
+        name=_text(check, job, "name", "job.name", 140),
+        symbol=_text(check, job, "job_symbol", "job.job_symbol", 25),
+        group_name=_text(check, job, "group_name", "job.group_name", 255),
+        group_symbol=_text(check, job, "group_symbol", "job.group_symbol", 25),
         build_platform=build_platform,
         machine_platform=machine_platform,
-        machine=check.text(job, "machine", "job.machine", limit=100),
+        machine=_text(check, job, "machine", "job.machine", 100),
         options=tuple(sorted(options)),
-        product=check.text(job, "product_name", "job.product_name", limit=100) or UNKNOWN,
+        product=_text(check, job, "product_name", "job.product_name", 100) or UNKNOWN,
         who=check.text(job, "who", "job.who", limit=50, truncate=True),
         reason=check.text(job, "reason", "job.reason", limit=125, truncate=True),
         state=state,
@@ -241,7 +274,11 @@ def parse_job(obj: Any, index: int, errors: list[FieldError]) -> JobDatum | None
         submit_timestamp=check.timestamp(job, "submit_timestamp", "job.submit_timestamp"),
         start_timestamp=check.timestamp(job, "start_timestamp", "job.start_timestamp"),
         end_timestamp=check.timestamp(job, "end_timestamp", "job.end_timestamp"),
-        build_system_type=check.text(job, "build_system_type", "job.build_system_type", limit=25, default="buildbot"),
+        build_system_type=(
+            bst
+            if (bst := job.get("build_system_type")).__class__ is str and bst and len(bst) <= 25
+            else check.text(job, "build_system_type", "job.build_system_type", limit=25, default="buildbot")
+        ),
         reference_data_name=job.get("reference_data_name") or None,
         logs=logs,
         details=details,
