@@ -246,3 +246,43 @@ def test_the_legacy_client_payload_is_valid(shared_fixtures):
     assert len(jobs) == 100
     assert sum(len(j.superseded) for j in jobs) == 40
     assert {o for j in jobs for o in j.options} == {"opt", "debug", "pgo", "asan"}
+
+
+def test_a_mixed_batch_writes_only_the_jobs_that_move_forward_and_their_children(database, ingestor, one_push):
+    def with_log(guid, state, url):
+        log = [{"name": "live_backing_log", "url": url, "parse_status": "parsed"}]
+        info = [{"type": "json", "name": "Job Info", "blob": {"job_details": [{"title": "url", "value": url}]}}]
+        return factories.job(one_push, guid=guid, state=state, log_references=log, artifacts=info)
+
+    first = store(ingestor, with_log("done", "completed", "https://l/1"), with_log("going", "running", "https://l/2"))
+    second = store(
+        ingestor,
+        with_log("done", "running", "https://l/3"),  # a completed job is final: not written
+        with_log("going", "completed", "https://l/4"),  # moves forward
+        with_log("new", "pending", "https://l/5"),
+    )
+    assert set(second.job_ids) == {"going", "new"} and second.skipped == 1
+    assert second.job_ids["going"] == first.job_ids["going"]
+    with database.read() as conn:
+        urls = {url for (url,) in conn.execute(select(t.job_log.c.url))}
+        values = {value for (value,) in conn.execute(select(t.job_detail.c.value))}
+    assert urls == values == {"https://l/1", "https://l/2", "https://l/4", "https://l/5"}
+
+
+def test_jobs_written_in_bulk_read_back_like_any_other(database, ingestor, one_push):
+    store(ingestor, factories.job(one_push, guid="bulk", state="running"))
+    row = jobs_by_guid(database)["bulk"]
+    assert row["last_modified"].year >= 2025 and row["tier"] == 1 and row["coalesced_to_guid"] is None
+    if database.is_sqlite:  # SQLAlchemy's own text form of a DateTime, as every other writer stores it
+        with database.read() as conn:
+            stored = conn.exec_driver_sql("SELECT last_modified FROM job WHERE guid = 'bulk'").scalar()
+        assert stored == row["last_modified"].strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def test_a_batch_larger_than_one_sqlite_statement(database, ingestor, one_push):
+    datums = [factories.job(one_push, guid=f"many-{n}", taskcluster_task_id=f"task{n:018d}", taskcluster_retry_id=0)
+              for n in range(1203)]  # fmt: skip
+    result = store(ingestor, *datums)
+    assert len(result.job_ids) == 1203 and len(set(result.job_ids.values())) == 1203
+    assert count(database, t.job) == 1203
+    assert count(database, t.taskcluster_metadata) == 1203

@@ -152,12 +152,11 @@ _SQLITE_CHILDREN = (
 @lru_cache(maxsize=4)
 def _sqlite_datetime(dialect: Any):
     """SQLAlchemy's own conversion of a DateTime for SQLite, so rows written here read back like any other."""
-    return t.job.c.last_modified.type.bind_processor(dialect)
+    return t.job.c.last_modified.type.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _write_sqlite(conn: Connection, rows: JobRows) -> dict[str, int]:
-    convert = _sqlite_datetime(conn.dialect)
-    batch = (rows.repository_id, 1, convert(rows.last_modified) if convert else rows.last_modified)
+    batch = (rows.repository_id, 1, _sqlite_datetime(conn.dialect)(rows.last_modified))
     written: dict[str, int] = {}
     for start in range(0, len(rows.jobs), _SQLITE_ROWS_PER_STATEMENT):
         chunk = rows.jobs[start : start + _SQLITE_ROWS_PER_STATEMENT]
