@@ -24,7 +24,7 @@ from treeherder.db import tables as t
 from treeherder.db.engine import Database
 from treeherder.db.upsert import insert_ignore
 from treeherder.ingest.bulk import JobRows, write_jobs
-from treeherder.ingest.model import JobDatum, PushDatum
+from treeherder.ingest.model import JobDatum, Platform, PushDatum
 
 log = logging.getLogger(__name__)
 
@@ -95,15 +95,11 @@ def option_collection_hash(options: Iterable[str]) -> str:
 
 def job_signature(datum: JobDatum, repository: str, options_hash: str) -> str:
     """Upstream's reference-data signature of a job (see INGESTION.md A.8)."""
-    parts = (
+    return _signature_of_parts(
         datum.build_system_type,
         repository,
-        datum.build_platform.os_name,
-        datum.build_platform.platform,
-        datum.build_platform.architecture,
-        datum.machine_platform.os_name,
-        datum.machine_platform.platform,
-        datum.machine_platform.architecture,
+        *_platform_key(datum.build_platform),
+        *_platform_key(datum.machine_platform),
         datum.group_name,
         datum.group_symbol,
         datum.name,
@@ -111,7 +107,16 @@ def job_signature(datum: JobDatum, repository: str, options_hash: str) -> str:
         options_hash,
         datum.reference_data_name,
     )
+
+
+# Cached: a batch names a few hundred job kinds thousands of times.
+@lru_cache(maxsize=16384)
+def _signature_of_parts(*parts: str | None) -> str:
     return hashlib.sha1("".join(str(p) for p in parts).encode("utf-8")).hexdigest()
+
+
+def _platform_key(platform: Platform) -> tuple[str, str, str]:
+    return (platform.os_name, platform.platform, platform.architecture)
 
 
 def _now() -> datetime:
@@ -299,16 +304,20 @@ def _resolve(
     conn: Connection,
     table: Table,
     key_columns: Sequence[str],
-    rows: dict[tuple, dict[str, Any]],
+    keys: Iterable[tuple],
     cache: RefDataCache,
     staged: dict[str, dict[Any, int]],
+    describe: Callable[[tuple], dict[str, Any]] | None = None,
 ) -> dict[tuple, int]:
-    """Ids for natural keys of one reference-data table, creating the missing rows in bulk."""
+    """Ids for natural keys of one reference-data table, creating the missing rows in bulk.
+
+    A missing row is its key columns, or what ``describe(key)`` gives when the table has more columns.
+    """
     known = cache.table(table.name)
     mine = staged.setdefault(table.name, {})
     ids = {}
     missing = []
-    for key in rows:
+    for key in keys:
         found = known.get(key)
         if found is None:
             found = mine.get(key)
@@ -318,7 +327,8 @@ def _resolve(
             ids[key] = found
     if not missing:
         return ids
-    conn.execute(insert_ignore(conn, table, list(key_columns)), [rows[key] for key in missing])
+    rows = [describe(key) if describe else dict(zip(key_columns, key, strict=True)) for key in missing]
+    conn.execute(insert_ignore(conn, table, list(key_columns)), rows)
     statement = _ids_by_key(table, tuple(key_columns))
     single = len(key_columns) == 1
     for chunk in _chunks(missing):
@@ -360,65 +370,57 @@ def _store_jobs(
             latest[datum.guid] = datum
     jobs = list(latest.values())
 
-    # Reference data.
-    opt_hash = {j.options: option_collection_hash(j.options) for j in jobs}
-    signature = {j.guid: job_signature(j, repo.name, opt_hash[j.options]) for j in jobs}
+    # Reference data: the natural keys the jobs name, resolved to ids (from the cache, or created in bulk).
+    opt_hash: dict[tuple[str, ...], str] = {}
+    for j in jobs:
+        if j.options not in opt_hash:
+            opt_hash[j.options] = option_collection_hash(j.options)
+    signature = {
+        j.guid: _signature_of_parts(
+            j.build_system_type, repo.name, *_platform_key(j.build_platform), *_platform_key(j.machine_platform),
+            j.group_name, j.group_symbol, j.name, j.symbol, opt_hash[j.options], j.reference_data_name,
+        )
+        for j in jobs
+    }  # fmt: skip
 
-    def platform_rows(attr: str) -> dict[tuple, dict]:
+    def describe_signature(key: tuple) -> dict[str, Any]:
+        j = next(j for j in jobs if signature[j.guid] == key[1])
         return {
-            (p.os_name, p.platform, p.architecture): {
-                "os_name": p.os_name,
-                "platform": p.platform,
-                "architecture": p.architecture,
-            }
-            for p in (getattr(j, attr) for j in jobs)
+            "repository_id": key[0],
+            "signature": key[1],
+            "name": (j.reference_data_name or key[1])[:255],
+            "build_system_type": j.build_system_type,
         }
 
-    build_ids = _resolve(conn, t.build_platform, ("os_name", "platform", "architecture"), platform_rows("build_platform"), cache, staged)
+    options_of = {h: opts for opts, h in opt_hash.items()}
+    platform_columns = ("os_name", "platform", "architecture")
+    build_ids = _resolve(
+        conn, t.build_platform, platform_columns, {_platform_key(j.build_platform) for j in jobs}, cache, staged
+    )
     machine_platform_ids = _resolve(
-        conn, t.machine_platform, ("os_name", "platform", "architecture"), platform_rows("machine_platform"), cache, staged
+        conn, t.machine_platform, platform_columns, {_platform_key(j.machine_platform) for j in jobs}, cache, staged
     )
-    machine_ids = _resolve(conn, t.machine, ("name",), {(j.machine,): {"name": j.machine} for j in jobs}, cache, staged)
-    product_ids = _resolve(conn, t.product, ("name",), {(j.product,): {"name": j.product} for j in jobs}, cache, staged)
-    group_ids = _resolve(
-        conn,
-        t.job_group,
-        ("name", "symbol"),
-        {(j.group_name, j.group_symbol): {"name": j.group_name, "symbol": j.group_symbol} for j in jobs},
-        cache,
-        staged,
-    )
-    type_ids = _resolve(
-        conn,
-        t.job_type,
-        ("name", "symbol"),
-        {(j.name, j.symbol): {"name": j.name, "symbol": j.symbol} for j in jobs},
-        cache,
-        staged,
-    )
+    machine_ids = _resolve(conn, t.machine, ("name",), {(j.machine,) for j in jobs}, cache, staged)
+    product_ids = _resolve(conn, t.product, ("name",), {(j.product,) for j in jobs}, cache, staged)
+    group_ids = _resolve(conn, t.job_group, ("name", "symbol"), {(j.group_name, j.group_symbol) for j in jobs}, cache, staged)
+    type_ids = _resolve(conn, t.job_type, ("name", "symbol"), {(j.name, j.symbol) for j in jobs}, cache, staged)
     option_ids = _resolve(
         conn,
         t.option_collection,
         ("option_collection_hash",),
-        {(h,): {"option_collection_hash": h, "options": " ".join(opts)} for opts, h in opt_hash.items()},
+        {(h,) for h in options_of},
         cache,
         staged,
+        lambda key: {"option_collection_hash": key[0], "options": " ".join(options_of[key[0]])},
     )
     signature_ids = _resolve(
         conn,
         t.reference_data_signature,
         ("repository_id", "signature"),
-        {
-            (repo.id, signature[j.guid]): {
-                "repository_id": repo.id,
-                "signature": signature[j.guid],
-                "name": (j.reference_data_name or signature[j.guid])[:255],
-                "build_system_type": j.build_system_type,
-            }
-            for j in jobs
-        },
+        {(repo.id, sig) for sig in signature.values()},
         cache,
         staged,
+        describe_signature,
     )
 
     _adopt_retried_guids(conn, repo.id, jobs)
@@ -430,14 +432,14 @@ def _store_jobs(
     details: dict[tuple[str, str, str], str | None] = {}
     errors: dict[tuple[str, int], str] = {}
     for j in jobs:
-        bp, mp, guid = j.build_platform, j.machine_platform, j.guid
+        guid = j.guid
         job_rows.append(
             (
                 guid,
                 pushes[j.revision],
                 signature_ids[(repo.id, signature[guid])],
-                build_ids[(bp.os_name, bp.platform, bp.architecture)],
-                machine_platform_ids[(mp.os_name, mp.platform, mp.architecture)],
+                build_ids[_platform_key(j.build_platform)],
+                machine_platform_ids[_platform_key(j.machine_platform)],
                 machine_ids[(j.machine,)],
                 option_ids[(opt_hash[j.options],)],
                 type_ids[(j.name, j.symbol)],
