@@ -286,3 +286,25 @@ def test_a_batch_larger_than_one_sqlite_statement(database, ingestor, one_push):
     assert len(result.job_ids) == 1203 and len(set(result.job_ids.values())) == 1203
     assert count(database, t.job) == 1203
     assert count(database, t.taskcluster_metadata) == 1203
+
+
+@pytest.mark.parametrize(("n_jobs", "n_logs"), [(1, 2), (2, 5), (30, 5)])
+def test_children_are_stored_in_submission_order(database, ingestor, one_push, n_jobs, n_logs):
+    names = ["live_backing_log", "errorsummary_json", "a_log", "z_log", "m_log"][:n_logs]
+    datums = [
+        factories.job(
+            one_push,
+            guid=f"ordered-{n}",
+            log_references=[{"name": name, "url": f"https://l/{n}/{name}", "parse_status": "parsed"} for name in names],
+            artifacts=[{"type": "json", "name": "Job Info", "blob": {"job_details": [
+                {"title": title, "value": f"{n}"} for title in ("zeta", "alpha", "mu")]}}],
+        )
+        for n in range(n_jobs)
+    ]  # fmt: skip
+    result = store(ingestor, *datums, factories.job(one_push, guid="ordered-without-children"))
+    with database.read() as conn:
+        logs = conn.execute(select(t.job_log.c.job_id, t.job_log.c.name).order_by(t.job_log.c.id)).all()
+        details = conn.execute(select(t.job_detail.c.job_id, t.job_detail.c.title).order_by(t.job_detail.c.id)).all()
+    job_order = [result.job_ids[f"ordered-{n}"] for n in range(n_jobs)]
+    assert logs == [(job_id, name) for job_id in job_order for name in names]
+    assert details == [(job_id, title) for job_id in job_order for title in ("zeta", "alpha", "mu")]

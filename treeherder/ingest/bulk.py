@@ -6,8 +6,9 @@ is built once per database (and per row count on SQLite) and handed to the drive
 
 * PostgreSQL: the whole batch is ONE statement, so one round trip: the rows travel as one array per column
   (``unnest``), the job upsert's ``RETURNING`` gives the ids of the jobs it wrote, and the children (Taskcluster
-  metadata, logs, details, error lines) are inserted by data-modifying CTEs joined to those ids. The statement text
-  never changes, so psycopg prepares it once per connection.
+  metadata, logs, details, error lines) are inserted by data-modifying CTEs joined to those ids, in the order they
+  were given (ids follow submission order, as the API lists logs and details by id). The statement text never
+  changes, so psycopg prepares it once per connection.
 * SQLite (in-process, no round trips): one multi-row ``INSERT ... RETURNING`` for the jobs, then one
   ``executemany`` per child table.
 
@@ -86,7 +87,8 @@ def _pg_child(name: str, table: str, columns: Sequence[tuple[str, str]], conflic
     return (
         f"{name} AS (INSERT INTO {table} (job_id, {names}) "
         f"SELECT written.id, {', '.join(f'c.{column}' for column, _ in columns)} "
-        f"FROM unnest(%({name}_guid)s::text[], {arrays}) AS c(guid, {names}) JOIN written ON written.guid = c.guid "
+        f"FROM unnest(%({name}_guid)s::text[], {arrays}) WITH ORDINALITY AS c(guid, {names}, position) "
+        f"JOIN written ON written.guid = c.guid ORDER BY c.position "
         f"ON CONFLICT ({conflict}) DO NOTHING)"
     )
 
@@ -101,9 +103,9 @@ _PG_CHILDREN = (
 _PG_WRITE_JOBS = (
     "WITH incoming AS (SELECT * FROM unnest("
     + ", ".join(f"%({column})s::{kind}[]" for column, kind in zip(JOB_COLUMNS, _PG_JOB_TYPES, strict=True))
-    + f") AS incoming({', '.join(JOB_COLUMNS)})), "
+    + f") WITH ORDINALITY AS incoming({', '.join(JOB_COLUMNS)}, position)), "
     f"written AS (INSERT INTO job ({_JOB_INSERT_COLUMNS}) "
-    f"SELECT {', '.join(JOB_COLUMNS)}, %(repository_id)s, 1, %(last_modified)s FROM incoming "
+    f"SELECT {', '.join(JOB_COLUMNS)}, %(repository_id)s, 1, %(last_modified)s FROM incoming ORDER BY position "
     f"ON CONFLICT (guid) DO UPDATE SET {_UPDATE_SET} WHERE {_MOVES_FORWARD} RETURNING guid, id), "
     + ", ".join(_pg_child(*child) for child in _PG_CHILDREN)
     + " SELECT guid, id FROM written"
