@@ -96,7 +96,8 @@ def test_an_accepted_submission_is_one_write_transaction(client, database, push_
 def test_a_throttled_submission_stores_nothing_and_still_counts(tight_client, database, push_revision):
     bot = issue(database)
     for guid in ("first", "second"):
-        assert send(tight_client, bot, "POST", JOBS, [factories.job(push_revision, guid=guid)]).response.status_code == 200
+        accepted = send(tight_client, bot, "POST", JOBS, [factories.job(push_revision, guid=guid)])
+        assert accepted.response.status_code == 200
     throttled = send(tight_client, bot, "POST", JOBS, [factories.job(push_revision, guid="third")])
     assert throttled.response.status_code == 429
     assert throttled.response.json()["detail"].startswith("Request was throttled. Expected available in ")

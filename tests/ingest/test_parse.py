@@ -47,7 +47,8 @@ def test_absent_platform_parts_default_to_unknown_after_a_complete_one_was_seen(
 
 
 @pytest.mark.parametrize(
-    ("given", "stored"), [(1_700_000_000, 1_700_000_000), ("1700000000", 1_700_000_000), (1.7e9, 1_700_000_000), (None, 0)]
+    ("given", "stored"),
+    [(1_700_000_000, 1_700_000_000), ("1700000000", 1_700_000_000), (1.7e9, 1_700_000_000), (None, 0)],
 )
 def test_timestamps(given, stored):
     (job,) = parse_job_collection([_job(submit_timestamp=given)])

@@ -20,6 +20,7 @@ or throttle answer takes the place of the handler's. Every other request has the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Callable
 
@@ -256,6 +257,9 @@ class HawkMiddleware:
         except HawkFailure as failure:
             await _answer_json(send, 403, {"detail": failure.detail})
             return
+        except OperationalError as exc:  # the credential could not be read: retry later
+            await self._database_failure(send, exc)
+            return
         writes = AuthWrites(self, verified, scope["path"])
         state = scope.setdefault("state", {})
         state["hawk_client_id"] = verified.client_id
@@ -272,7 +276,8 @@ class HawkMiddleware:
             refused = True
         except Exception:
             if not writes.done:  # the nonce is spent whatever became of the request
-                await run_in_threadpool(self._record_alone, verified, scope["path"])
+                with contextlib.suppress(HawkFailure, OperationalError):
+                    await run_in_threadpool(self._record_alone, verified, scope["path"])
             raise
         signing_send = self._signing_send(send, verified)
         if not writes.done:

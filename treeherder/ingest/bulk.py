@@ -164,7 +164,8 @@ def _write_sqlite(conn: Connection, rows: JobRows) -> dict[str, int]:
         chunk = rows.jobs[start : start + _SQLITE_ROWS_PER_STATEMENT]
         params = tuple(value for row in chunk for value in (*row, *batch))
         written.update(conn.exec_driver_sql(_sqlite_job_upsert(len(chunk)), params).all())
-    for statement, child_rows in zip(_SQLITE_CHILDREN, (rows.metadata, rows.logs, rows.details, rows.errors), strict=True):
+    children = (rows.metadata, rows.logs, rows.details, rows.errors)
+    for statement, child_rows in zip(_SQLITE_CHILDREN, children, strict=True):
         by_job = [(written[row[0]], *row[1:]) for row in child_rows if row[0] in written]
         if by_job:
             conn.exec_driver_sql(statement, by_job)

@@ -383,8 +383,12 @@ def _store_jobs(
         for j in jobs
     }  # fmt: skip
 
+    first_job_of: dict[str, JobDatum] = {}
+    for j in jobs:
+        first_job_of.setdefault(signature[j.guid], j)
+
     def describe_signature(key: tuple) -> dict[str, Any]:
-        j = next(j for j in jobs if signature[j.guid] == key[1])
+        j = first_job_of[key[1]]
         return {
             "repository_id": key[0],
             "signature": key[1],
@@ -392,23 +396,28 @@ def _store_jobs(
             "build_system_type": j.build_system_type,
         }
 
+    def named(key_of: Callable[[JobDatum], tuple]) -> dict[tuple, None]:
+        """The distinct keys the batch names, in first-seen order (so new rows get ids in that order)."""
+        return dict.fromkeys(map(key_of, jobs))
+
     options_of = {h: opts for opts, h in opt_hash.items()}
     platform_columns = ("os_name", "platform", "architecture")
     build_ids = _resolve(
-        conn, t.build_platform, platform_columns, {_platform_key(j.build_platform) for j in jobs}, cache, staged
+        conn, t.build_platform, platform_columns, named(lambda j: _platform_key(j.build_platform)), cache, staged
     )
     machine_platform_ids = _resolve(
-        conn, t.machine_platform, platform_columns, {_platform_key(j.machine_platform) for j in jobs}, cache, staged
+        conn, t.machine_platform, platform_columns, named(lambda j: _platform_key(j.machine_platform)), cache, staged
     )
-    machine_ids = _resolve(conn, t.machine, ("name",), {(j.machine,) for j in jobs}, cache, staged)
-    product_ids = _resolve(conn, t.product, ("name",), {(j.product,) for j in jobs}, cache, staged)
-    group_ids = _resolve(conn, t.job_group, ("name", "symbol"), {(j.group_name, j.group_symbol) for j in jobs}, cache, staged)
-    type_ids = _resolve(conn, t.job_type, ("name", "symbol"), {(j.name, j.symbol) for j in jobs}, cache, staged)
+    machine_ids = _resolve(conn, t.machine, ("name",), named(lambda j: (j.machine,)), cache, staged)
+    product_ids = _resolve(conn, t.product, ("name",), named(lambda j: (j.product,)), cache, staged)
+    groups = named(lambda j: (j.group_name, j.group_symbol))
+    group_ids = _resolve(conn, t.job_group, ("name", "symbol"), groups, cache, staged)
+    type_ids = _resolve(conn, t.job_type, ("name", "symbol"), named(lambda j: (j.name, j.symbol)), cache, staged)
     option_ids = _resolve(
         conn,
         t.option_collection,
         ("option_collection_hash",),
-        {(h,) for h in options_of},
+        [(h,) for h in options_of],
         cache,
         staged,
         lambda key: {"option_collection_hash": key[0], "options": " ".join(options_of[key[0]])},
@@ -417,7 +426,7 @@ def _store_jobs(
         conn,
         t.reference_data_signature,
         ("repository_id", "signature"),
-        {(repo.id, sig) for sig in signature.values()},
+        [(repo.id, sig) for sig in first_job_of],
         cache,
         staged,
         describe_signature,
