@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import os
 import time
 
 import httpx
@@ -20,6 +21,16 @@ from treeherder.ingest.store import Ingestor
 from treeherder.sample import DatasetSize, generate_jobs, generate_pushes
 
 CLIENTS = 4
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc; 0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _post_collections(args: tuple[str, str, str, list[bytes]]) -> int:
@@ -71,17 +82,21 @@ def run(size: str, backend: str) -> list[Result]:
                 with multiprocessing.get_context("spawn").Pool(CLIENTS) as pool:
                     # Start and import in every client before the clock starts.
                     pool.map(_warm_up, range(CLIENTS))
-                    start = time.perf_counter()
+                    start, server_cpu = time.perf_counter(), cpu_seconds(server.pid)
                     pool.map(_post_collections, [(server.url, issued.client_id, issued.secret, share) for share in shares])
                     elapsed = time.perf_counter() - start
+                    # Diagnostic: the server's CPU per request, less swayed by other load on the machine than a rate.
+                    submit.cpu_per_request = (cpu_seconds(server.pid) - server_cpu) / len(bodies)  # type: ignore[attr-defined]
                 # best_rate times the whole call; report the posting time only (pool start-up excluded).
                 submit.elapsed = elapsed  # type: ignore[attr-defined]
                 return len(jobs)
 
             rates = []
+            cpu_per_request = []
             for _ in range(by_size(size, 1, 2, 3)):
                 submit()
                 rates.append(len(jobs) / submit.elapsed)  # type: ignore[attr-defined]
+                cpu_per_request.append(submit.cpu_per_request)  # type: ignore[attr-defined]
             value = max(rates)
             rss = server.peak_rss_megabytes()
     return [
@@ -93,6 +108,9 @@ def run(size: str, backend: str) -> list[Result]:
             baseline_value=baseline,
             target_ratio=0.20,
             notes="baseline: raw executemany of rows of the same width into a scratch table",
-            extra={"server_peak_rss_mb": round(rss, 1)},
+            extra={
+                "server_peak_rss_mb": round(rss, 1),
+                "server_cpu_ms_per_request": round(1000 * min(cpu_per_request), 2),
+            },
         )
     ]
