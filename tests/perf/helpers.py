@@ -17,7 +17,11 @@ def noisy(n: int, level: float, sd: float, seed: int) -> list[float]:
 
 
 def store_series(
-    ingestor, series: dict[str, list[float]], framework: str = "talos", first_push: int = 5000
+    ingestor,
+    series: dict[str, list[float]],
+    framework: str = "talos",
+    first_push: int = 5000,
+    suite_fields: dict[str, dict] | None = None,
 ) -> list[int]:
     """One push an hour per index, each with one job carrying one suite value per named series.
 
@@ -28,7 +32,10 @@ def store_series(
     ids = ingestor.store_pushes(REPO, parse_push_collection(pushes))
     jobs = []
     for i, push in enumerate(pushes):
-        suites = [{"name": name, "value": values[i], "subtests": []} for name, values in series.items()]
+        suites = [
+            {"name": name, "value": values[i], "subtests": [], **(suite_fields or {}).get(name, {})}
+            for name, values in series.items()
+        ]
         blob = {"performance_data": {"framework": {"name": framework}, "suites": suites}}
         jobs.append(
             factories.job(

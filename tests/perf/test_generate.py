@@ -113,3 +113,21 @@ def test_generate_alerts_command(database, ingestor, alerting_repo, monkeypatch)
         assert conn.execute(select(t.performance_alert_pending)).all() == []
     bad = CliRunner().invoke(perf, ["generate-alerts", "--framework-detector", "talos"])
     assert bad.exit_code == 2
+
+
+def test_monitored_series_get_summaries_of_their_own(database, ingestor, alerting_repo, client):
+    a = _noisy(30, 100.0, 1.0, seed=4) + _noisy(20, 120.0, 1.0, seed=5)
+    b = _noisy(30, 50.0, 0.5, seed=6) + _noisy(20, 60.0, 0.5, seed=7)
+    _store_series(ingestor, {"a": a, "b": b}, suite_fields={"b": {"monitor": True}})
+    process_pending(database, now=T0 + 3600 * 50)
+    alerts = _alerts(database)
+    assert len(alerts) == 2 and alerts[0].summary_id != alerts[1].summary_id
+    with database.read() as conn:
+        flags = dict(conn.execute(select(t.performance_alert_summary.c.id, t.performance_alert_summary.c.sheriffed)).all())
+    sheriffed = [i for i, flag in flags.items() if flag]
+    monitored = [i for i, flag in flags.items() if not flag]
+    assert len(sheriffed) == len(monitored) == 1
+    url = "/api/performance/alertsummary/"
+    assert [s["id"] for s in client.get(url).json()["results"]] == sheriffed
+    assert [s["id"] for s in client.get(url, params={"monitored_alerts": "true"}).json()["results"]] == monitored
+    assert [s["id"] for s in client.get(url, params={"id": monitored[0]}).json()["results"]] == monitored

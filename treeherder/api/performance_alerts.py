@@ -270,6 +270,9 @@ def list_alert_summaries(request: Request, db: Database = Depends(get_db)) -> OR
         value = _int_param(request, name)
         if value is not None:
             query = query.where(column == value)
+    if _int_param(request, "id") is None:
+        # Summaries of monitored series (no sheriffs) only when asked for, and then only those.
+        query = query.where(s.c.sheriffed.is_(not _flag(request, "monitored_alerts")))
     signature_id = _int_param(request, "alerts__series_signature")
     if signature_id is not None:
         query = query.where(exists().where(a.c.summary_id == s.c.id, a.c.series_signature_id == signature_id))

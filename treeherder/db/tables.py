@@ -514,7 +514,10 @@ performance_alert_summary = Table(
     Column("status", SmallInteger, nullable=False, server_default="0"),
     _fk("assignee_id", "user.id", nullable=True, ondelete="SET NULL"),
     Column("performance_tags", Text, nullable=False, server_default=""),
-    UniqueConstraint("repository_id", "framework_id", "prev_push_id", "push_id"),
+    # False for summaries of monitored series (signature.monitor): kept apart from the sheriffs' ones, and listed
+    # only on request (monitored_alerts).
+    Column("sheriffed", Boolean, nullable=False, server_default="1"),
+    UniqueConstraint("repository_id", "framework_id", "prev_push_id", "push_id", "sheriffed"),
     Index(None, "created"),
 )
 

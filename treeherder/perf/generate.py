@@ -53,7 +53,7 @@ def _existing_summaries(
 ) -> list[ExistingSummary]:
     s, p = t.performance_alert_summary, t.push
     rows = conn.execute(
-        select(s.c.id, s.c.push_id, s.c.prev_push_id, p.c.push_timestamp, s.c.manually_created)
+        select(s.c.id, s.c.push_id, s.c.prev_push_id, p.c.push_timestamp, s.c.manually_created, s.c.sheriffed)
         .join(p, p.c.id == s.c.prev_push_id)
         .where(s.c.repository_id == repository_id, s.c.framework_id == framework_id, s.c.push_id.in_(push_ids))
     )
@@ -112,14 +112,15 @@ def _generate(conn: Connection, signature_id: int, now: int, detector_choices: M
     existing = _existing_summaries(
         conn, signature.repository_id, signature.framework_id, [c.push_id for c in candidates]
     )
-    # The schema keeps no "sheriffed" flag on summaries yet, so monitored series share summaries too.
-    plans = plan_summaries(candidates, existing, sheriffed=True)
+    # Monitored series (alerting without sheriffs) get summaries of their own.
+    sheriffed = not signature.monitor
+    plans = plan_summaries(candidates, existing, sheriffed=sheriffed)
     written = []
     stamp = _utc(now)
     for plan in plans:
         summary_id = plan.summary_id
         if summary_id is None:
-            summary_id = _create_summary(conn, signature, plan.alert, stamp)
+            summary_id = _create_summary(conn, signature, plan.alert, stamp, sheriffed)
         elif plan.prev_push_changed:
             conn.execute(
                 update(t.performance_alert_summary)
@@ -130,17 +131,18 @@ def _generate(conn: Connection, signature_id: int, now: int, detector_choices: M
     return written
 
 
-def _create_summary(conn: Connection, signature, alert: AlertCandidate, stamp: datetime) -> int:
+def _create_summary(conn: Connection, signature, alert: AlertCandidate, stamp: datetime, sheriffed: bool) -> int:
     s = t.performance_alert_summary
     created = _utc(alert.push_timestamp)
     conn.execute(
-        insert_ignore(conn, s, ["repository_id", "framework_id", "prev_push_id", "push_id"]),
+        insert_ignore(conn, s, ["repository_id", "framework_id", "prev_push_id", "push_id", "sheriffed"]),
         {
             "repository_id": signature.repository_id,
             "framework_id": signature.framework_id,
             "push_id": alert.push_id,
             "prev_push_id": alert.prev_push_id,
             "manually_created": False,
+            "sheriffed": sheriffed,
             "created": created,
             "last_updated": stamp,
             "triage_due_date": triage_due_date(created),
@@ -154,6 +156,7 @@ def _create_summary(conn: Connection, signature, alert: AlertCandidate, stamp: d
             s.c.framework_id == signature.framework_id,
             s.c.prev_push_id == alert.prev_push_id,
             s.c.push_id == alert.push_id,
+            s.c.sheriffed == sheriffed,
         )
     ).scalar_one()
 

@@ -49,13 +49,14 @@ def create_alert_summary(db: Database, repository_id: int, framework_id: int, pu
     now = _now()
     with db.write() as conn:
         conn.execute(
-            insert_ignore(conn, s, ["repository_id", "framework_id", "prev_push_id", "push_id"]),
+            insert_ignore(conn, s, ["repository_id", "framework_id", "prev_push_id", "push_id", "sheriffed"]),
             {
                 "repository_id": repository_id,
                 "framework_id": framework_id,
                 "push_id": push_id,
                 "prev_push_id": prev_push_id,
                 "manually_created": True,
+                "sheriffed": True,  # sheriffs create them for themselves
                 "created": now,
                 "last_updated": now,
                 "triage_due_date": triage_due_date(now),
@@ -69,6 +70,7 @@ def create_alert_summary(db: Database, repository_id: int, framework_id: int, pu
                 s.c.framework_id == framework_id,
                 s.c.prev_push_id == prev_push_id,
                 s.c.push_id == push_id,
+                s.c.sheriffed.is_(True),
             )
         ).scalar_one()
 
