@@ -47,6 +47,8 @@ def test_wrong_password_shows_the_refusal(page, ui_server, sheriff):
 
 def test_sheriff_classifies_two_failures_and_sees_them_after_reload(page, ui_server, sheriff, output_dir):
     _sign_in(page, ui_server)
+    page.wait_for_selector(".login-link.signed-in")
+    assert page.text_content(".login-link") == EMAIL  # the top bar says who is signed in
     unclassified = page.eval_on_selector_all(".jb.unclassified", "els => els.map(e => Number(e.dataset.id))")
     assert len(unclassified) >= 2
     # j selects the next unclassified failure, space pins it; c opens the classification form for the pinned jobs.

@@ -1,6 +1,7 @@
 // Pieces every page shares: the top bar (repository picker, view links), escaping, formatting, notices.
 
 import { api } from './api.js';
+import { currentUser } from './session.js';
 
 const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -48,6 +49,16 @@ export function notify(message, { error = false, timeout = 5000 } = {}) {
   if (!error) noticeTimer = setTimeout(() => { box.hidden = true; }, timeout);
 }
 
+/** Put the signed-in user's email in place of "Sign in" (the link leads to the page where they can sign out). */
+async function showSignedInUser() {
+  const link = document.querySelector('.login-link');
+  const user = link ? await currentUser().catch(() => null) : null;
+  if (!user) return;
+  link.textContent = user.email;
+  link.title = user.is_staff ? 'Signed in as a sheriff: sign out' : 'Signed in: sign out';
+  link.classList.add('signed-in');
+}
+
 /** Fill the repository picker and keep the view links on the current repository. */
 export async function setupTopBar(currentRepo, { onChange } = {}) {
   const select = document.getElementById('repo-select');
@@ -58,6 +69,7 @@ export async function setupTopBar(currentRepo, { onChange } = {}) {
       link.setAttribute('href', `${url.pathname}${url.search}`);
     }
   };
+  showSignedInUser();
   const view = document.body.className.replace('-page', '');
   for (const link of document.querySelectorAll('a[data-view]')) link.classList.toggle('active', link.dataset.view === view);
   updateLinks(currentRepo);
