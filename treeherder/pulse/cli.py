@@ -40,7 +40,12 @@ def configured_sources(settings, kinds: tuple[str, ...] = KINDS) -> list[PulseSo
     type=click.Choice(KINDS),
     help="Only these kinds of source (repeatable; default: every configured source).",
 )
-@click.option("--batch-size", default=200, show_default=True, help="Messages stored per transaction (the prefetch).")
+@click.option(
+    "--batch-size",
+    default=500,
+    show_default=True,
+    help="Most messages stored per transaction (two batches are prefetched).",
+)
 @click.option("--batch-wait", default=1.0, show_default=True, help="Seconds to wait for a batch to fill up.")
 @click.option("--max-retries", default=10, show_default=True, help="Attempts for a job whose push has not arrived.")
 @click.option("--retry-delay", default=10.0, show_default=True, help="First retry delay in seconds (then doubled).")

@@ -175,7 +175,7 @@ class PulseListener:
         store: PulseStore,
         fetchers: Fetchers,
         *,
-        batch_size: int = 200,
+        batch_size: int = 500,
         batch_wait: float = 1.0,
         quiet_wait: float = QUIET_WAIT,
         retry_policy: RetryPolicy | None = None,
