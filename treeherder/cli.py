@@ -43,7 +43,7 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def open_database(settings: Settings, *, init: bool = True) -> Database:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, read_time_limit_ms=settings.sql_time_limit_ms)
     if init:
         schema.init(db)
     else:

@@ -99,7 +99,11 @@ SETTINGS: tuple[Setting, ...] = (
         "32",
         "Memory per API process for job and push list responses, served again while their data is unchanged (0: off).",
     ),
-    Setting("SQL_TIME_LIMIT_MS", "10000", "Time limit for one read query of the API, in milliseconds."),
+    Setting(
+        "SQL_TIME_LIMIT_MS",
+        "10000",
+        "Time limit for one read query, in milliseconds (longer: cancelled, HTTP 503; 0: none). Writes are not limited.",
+    ),
     Setting("LOG_FETCH_ALLOWLIST", "", "Comma-separated hosts the log fetcher may read even if they are private."),
     Setting("LOG_MAX_BYTES", "5242880", "Largest compressed log the parser downloads (larger: `skipped-size`)."),
     Setting("LOG_FETCH_TIMEOUT", "60", "Seconds allowed for fetching one log."),

@@ -106,7 +106,7 @@ def create_app(
     database, at start-up and periodically (``treeherder serve`` does; tests usually do not).
     """
     settings = settings or get_settings()
-    db = db or Database(settings.database_url)
+    db = db or Database(settings.database_url, read_time_limit_ms=settings.sql_time_limit_ms)
     app = FastAPI(
         lifespan=_lifespan,
         title="Treeherder API",

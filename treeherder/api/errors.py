@@ -43,6 +43,8 @@ def message(status_code: int, text: str) -> APIError:
 # client's retry lands soon after it is back.
 DATABASE_RETRY_AFTER_SECONDS = 5
 _DISK_FULL_MARKERS = ("disk is full", "no space left", "could not extend file", "diskfull")
+# SQLite's interrupted statement and PostgreSQL's statement_timeout: a read ran past SQL_TIME_LIMIT_MS.
+_TIME_LIMIT_MARKERS = ("interrupted", "canceling statement due to statement timeout", "querycanceled")
 
 
 def database_failure(exc: BaseException) -> APIError:
@@ -54,6 +56,8 @@ def database_failure(exc: BaseException) -> APIError:
     text = f"{type(getattr(exc, 'orig', None)).__name__} {getattr(exc, 'orig', exc)}".lower()
     if any(marker in text for marker in _DISK_FULL_MARKERS):
         return detail(507, "The database has no space left; nothing was stored. Try again once space is freed.")
+    if any(marker in text for marker in _TIME_LIMIT_MARKERS):
+        return detail(503, "The query took longer than this server allows (SQL_TIME_LIMIT_MS); ask for less at once.")
     return detail(
         503,
         "The database is unavailable right now; nothing was stored. Retry later.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +40,21 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.close()
 
 
+def _limit_sqlite_statements(engine: Engine, limit_ms: int) -> None:
+    """Interrupt any statement of `engine` still running `limit_ms` after it started (SQLite's progress handler)."""
+    limit = limit_ms / 1000
+
+    @event.listens_for(engine, "connect")
+    def _install(dbapi_conn, record) -> None:
+        deadline = record.info["statement_deadline"] = [0.0]
+        # Called every few thousand virtual-machine steps; a true answer interrupts the statement.
+        dbapi_conn.set_progress_handler(lambda: deadline[0] and time.monotonic() > deadline[0], 20_000)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(conn, _cursor, _statement, _parameters, _context, _executemany) -> None:
+        conn.info["statement_deadline"][0] = time.monotonic() + limit
+
+
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     # The driver's own transaction handling is switched off (isolation_level=None) so that we decide how a
     # transaction begins: IMMEDIATE for the writer (takes the write lock up front), DEFERRED for readers.
@@ -63,7 +79,9 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
 class Database:
     """The process's connections to one database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_time_limit_ms: int = 0) -> None:
+        """`read_time_limit_ms` (SQL_TIME_LIMIT_MS): statements of `read()` transactions running longer are cancelled
+        (0: no limit); writes are never cut short."""
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -77,9 +95,20 @@ class Database:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.write_engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
+            if read_time_limit_ms:
+                _limit_sqlite_statements(self.read_engine, read_time_limit_ms)
         elif self.dialect == "postgresql":
             self.write_engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
             self.read_engine = self.write_engine
+            if read_time_limit_ms:
+                # Readers get their own pool whose sessions cancel statements past the limit.
+                self.read_engine = create_engine(
+                    url,
+                    pool_size=10,
+                    max_overflow=10,
+                    pool_pre_ping=True,
+                    connect_args={"options": f"-c statement_timeout={int(read_time_limit_ms)}"},
+                )
         else:
             raise DatabaseUnavailable(f"unsupported database {self.dialect!r}: use sqlite:/// or postgresql+psycopg://")
 
