@@ -1,9 +1,10 @@
 """Responses kept in memory and served again while the rows they were built from are unchanged.
 
-The job and push lists are read far more often than their data changes (the web UI polls them), and building one
-costs much more than checking whether it changed. Each cached body is stored with a *version*: a small tuple read
-from the database by a cheap query (index-only, see ``jobquery.push_jobs_version`` and
-``pushquery.push_list_version``) that changes whenever any row the body was built from changes. A request reads the
+Job lists of pushes, push lists, performance series and signatures are read far more often than their data changes
+(the web UI polls them), and building one costs much more than checking whether it changed. Each cached body is
+stored with a *version*: a small tuple read from the database by a cheap query (index-only: see
+``jobquery.push_jobs_version``, ``pushquery.push_list_version`` and the two in ``api/performance.py``) that changes
+whenever any row the body was built from changes. A request reads the
 version first, in its own read transaction, and serves the stored body only when the versions are equal; otherwise it
 builds the body from the same transaction and stores it. So a cached body is never older than the data a request
 sees, every API process can keep its own cache, and nothing has to be told when data changes.
