@@ -13,7 +13,6 @@ the whole collection with a 400 that says what to fix, so a client never believe
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import orjson

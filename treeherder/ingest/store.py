@@ -25,17 +25,11 @@ from treeherder.db.engine import Database
 from treeherder.db.upsert import insert_ignore
 from treeherder.ingest.bulk import JobRows, write_jobs
 from treeherder.ingest.model import JobDatum, Platform, PushDatum
+from treeherder.logs.names import PARSEABLE_LOG_NAMES, needs_background_work
 
 log = logging.getLogger(__name__)
 
-# Log names the parser knows how to read; other logs are stored but never parsed (as upstream).
-PARSEABLE_LOG_NAMES = frozenset({"live_backing_log", "errorsummary_json", "buildbot_text", "builds-4h"})
 _CHUNK = 500
-
-
-def needs_background_work(log_name: str) -> bool:
-    """Logs the parser reads, and Perfherder JSON artifacts (upstream: the name, `-` read as `_`, starts so)."""
-    return log_name in PARSEABLE_LOG_NAMES or log_name.replace("-", "_").startswith("perfherder_data")
 
 
 class UnknownRepository(LookupError):

@@ -21,17 +21,13 @@ from treeherder.db.upsert import insert_ignore
 from treeherder.logs.errorsummary import ErrorSummary, FailureLineData
 from treeherder.logs.fetch import FetchOptions
 from treeherder.logs.intermittents import mark_intermittents
+from treeherder.logs.names import ERROR_SUMMARY_LOG_NAMES, PARSEABLE_LOG_NAMES
 from treeherder.logs.parser import LogParseResult
 from treeherder.logs.remote import FAILED, ParseOutcome, parse_error_summary_log, parse_text_log
 from treeherder.logs.text import replace_astral
 
 logger = logging.getLogger(__name__)
 
-#: Unstructured text logs (HEAD's name first, then the buildbot-era names).
-TEXT_LOG_NAMES = frozenset({"live_backing_log", "buildbot_text", "builds-4h"})
-#: Structured error summaries.
-ERROR_SUMMARY_LOG_NAMES = frozenset({"errorsummary_json"})
-PARSEABLE_LOG_NAMES = TEXT_LOG_NAMES | ERROR_SUMMARY_LOG_NAMES
 
 #: Statuses a log may be (re)parsed from, as upstream re-checks before parsing.
 _PARSEABLE_STATUS_CODES = (t.LOG_STATUS_CODE["pending"], t.LOG_STATUS_CODE["failed"])

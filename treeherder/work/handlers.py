@@ -26,8 +26,8 @@ from treeherder.db import tables as t
 from treeherder.db.engine import Database
 from treeherder.logs.fetch import FetchOptions, fetch_options_from_settings
 from treeherder.logs.remote import FAILED
-from treeherder.logs.service import PARSEABLE_LOG_NAMES, LogParseReport, LogParsingService
-from treeherder.work.routing import is_perf_artifact
+from treeherder.logs.names import PARSEABLE_LOG_NAMES, needs_background_work
+from treeherder.logs.service import LogParseReport, LogParsingService
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ def pending_logs(db: Database, limit: int | None = None) -> list[PendingLog]:
         query = query.limit(limit)
     with db.read() as conn:
         rows = [PendingLog(*row) for row in conn.execute(query)]
-    return [row for row in rows if row.log_name in PARSEABLE_LOG_NAMES or is_perf_artifact(row.log_name)]
+    return [row for row in rows if needs_background_work(row.log_name)]
 
 
 def pending_alert_signatures(db: Database, limit: int | None = None) -> list[int]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from treeherder.logs.names import is_perf_artifact
+
 LOG_PARSER_QUEUE = "log_parser"
 PERF_INGEST_QUEUE = "perf_ingest"
 PERF_ALERTS_QUEUE = "generate_perf_alerts"
@@ -52,11 +54,6 @@ class Priority(IntEnum):
 def is_failure(job_result: str) -> bool:
     """Whether a job's logs count as failure logs (upstream: any result but ``success``)."""
     return job_result != "success"
-
-
-def is_perf_artifact(log_name: str) -> bool:
-    """Whether a job log is a Perfherder JSON artifact (upstream: the name, ``-`` read as ``_``, starts so)."""
-    return log_name.replace("-", "_").startswith("perfherder_data")
 
 
 def log_priority(log_name: str, job_result: str) -> Priority:
