@@ -82,14 +82,21 @@ def modification_version(dialect: str, last_modified: ColumnElement) -> list[Col
     return columns
 
 
-def request_key(request: Request) -> tuple:
+def cached_json(request: Request, version: Callable[[], Hashable] | None, build: Callable[[], bytes]) -> Response:
+    """The JSON response to `request`: the body stored for it while `version()` is unchanged, else `build()`'s.
+
+    Call inside the read transaction `build` reads from. `version` is read first, so a body is never stored under a
+    version newer than its data; None means the request has no cheap version and its body is always built."""
+    cache: ResponseCache = request.app.state.response_cache
+    if version is None or not cache.enabled:
+        return _json_response(build())
+    return _json_response(cache.body(_request_key(request), version(), build))
+
+
+def _request_key(request: Request) -> tuple:
     """What a list response depends on besides its data: the path and every query parameter, in any order."""
     return (request.url.path, tuple(sorted(request.query_params.multi_items())))
 
 
-def json_response(body: bytes) -> Response:
+def _json_response(body: bytes) -> Response:
     return Response(body, media_type="application/json")
-
-
-def response_cache(request: Request) -> ResponseCache:
-    return request.app.state.response_cache

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import Connection, select
 
 from treeherder.api import jobquery
-from treeherder.api.cache import json_response, request_key, response_cache
+from treeherder.api.cache import cached_json
 from treeherder.api.bugsuggestions import error_summary
 from treeherder.api.deps import ProjectRef, get_db, get_project
 from treeherder.api.errors import bare, detail
@@ -133,13 +133,9 @@ def list_project_jobs(project: ProjectName, request: Request, db: Database = Dep
         body["meta"] = {"repository": project, "offset": offset, "count": count}
         return ORJSONResponse.dump(body)
 
-    cache = response_cache(request)
     with db.read() as conn:
-        if not (push_ids and cache.enabled):
-            return json_response(build(conn))
-        # The version is read before the page: a body is never stored under a version newer than its data.
-        version = jobquery.push_jobs_version(conn, push_ids)
-        return json_response(cache.body(request_key(request), version, lambda: build(conn)))
+        version = (lambda: jobquery.push_jobs_version(conn, push_ids)) if push_ids else None
+        return cached_json(request, version, lambda: build(conn))
 
 
 def _job_row(conn: Connection, repo: ProjectRef, job_id: int):
@@ -228,12 +224,12 @@ def similar_jobs(
         if "nosuccess" in params:
             clauses.append(t.job.c.result != "success")
         stmt = (
-            jobquery.project_jobs_select()
+            jobquery.project_page_select()
             .where(t.job.c.repository_id == repo.id, t.job.c.job_type_id == job_type_id, t.job.c.id != number, *clauses)
             .order_by(t.job.c.push_id.desc(), t.job.c.start_timestamp.desc(), t.job.c.id.desc())
         )
-        rows = jobquery.fetch_tuples(conn, stmt.offset(offset).limit(count)) if count else []
-        body = _list_body(rows, return_type)
+        page = jobquery.fetch_tuples(conn, stmt.offset(offset).limit(count)) if count else []
+        body = _list_body(request.app.state.reference_rows.project_rows(conn, page), return_type)
     body["meta"] = {"offset": offset, "count": count, "repository": project}
     return ORJSONResponse(body)
 

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import Connection, Select, func, select
 
-from treeherder.api.cache import json_response, modification_version, request_key, response_cache
+from treeherder.api.cache import cached_json, modification_version
 from treeherder.api.deps import ProjectRef, get_db, get_project
 from treeherder.api.errors import APIError, message
 from treeherder.api.responses import ORJSONResponse
@@ -222,14 +222,10 @@ def list_signatures(
         result.close()
         return ORJSONResponse.dump({row[0]: signature_json(row) for row in rows})
 
-    cache = response_cache(request)
     with db.read() as conn:
-        if not cache.enabled:
-            return json_response(build(conn))
         # Every write of a signature sets its last_modified (perf/store.py); the version covers the whole repository
-        # (a superset of any filter) and is read before the body (see api/cache.py).
-        version = tuple(conn.execute(version_query).one())
-        return json_response(cache.body(request_key(request), version, lambda: build(conn)))
+        # (a superset of any filter).
+        return cached_json(request, lambda: tuple(conn.execute(version_query).one()), lambda: build(conn))
 
 
 @router.get(
@@ -331,15 +327,14 @@ def list_data(
             )
         return ORJSONResponse.dump(out)
 
-    cache = response_cache(request)
-    with db.read() as conn:
-        if not (signature_ids and cache.enabled):
-            return json_response(build(conn))
+    def version(conn: Connection) -> tuple:
         # The graphs ask for the same series again and again. Points are only added, deleted, or lose their job
         # when it expires, so the count and job-id sum of the points in the window (read from the (signature, time,
-        # job) index alone) change with every change to the body. Read before the body (see api/cache.py).
-        version = tuple(conn.execute(_DATA_VERSION.where(d.c.signature_id.in_(signature_ids), *window)).one())
-        return json_response(cache.body(request_key(request), version, lambda: build(conn)))
+        # job) index alone) change with every change to the body.
+        return tuple(conn.execute(_DATA_VERSION.where(d.c.signature_id.in_(signature_ids), *window)).one())
+
+    with db.read() as conn:
+        return cached_json(request, (lambda: version(conn)) if signature_ids else None, lambda: build(conn))
 
 
 _DATA_VERSION = select(func.count(), func.sum(t.performance_datum.c.job_id))

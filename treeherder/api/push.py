@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import ColumnElement, exists, func, or_, select
 
 from treeherder.api import pushhealth, pushquery
-from treeherder.api.cache import json_response, request_key, response_cache
+from treeherder.api.cache import cached_json
 from treeherder.api.deps import ProjectRef, get_db, get_project
 from treeherder.api.errors import bare, detail
 from treeherder.api.params import (
@@ -267,12 +267,7 @@ def list_pushes(project: ProjectName, request: Request, db: Database = Depends(g
             meta["filter_params"] = filter_params
             return ORJSONResponse.dump({"meta": meta, "results": results})
 
-        cache = response_cache(request)
-        if not cache.enabled:
-            return json_response(build())
-        # The version is read before the pushes: a body is never stored under a version newer than its data.
-        version = pushquery.push_list_version(conn)
-        return json_response(cache.body(request_key(request), version, build))
+        return cached_json(request, lambda: pushquery.push_list_version(conn), build)
 
 
 # --- push health ----------------------------------------------------------------------------------------------------
