@@ -76,6 +76,10 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     return engine
 
 
+def _postgres_engine(url: str, **connect_args: str) -> Engine:
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args)
+
+
 class Database:
     """The process's connections to one database."""
 
@@ -98,17 +102,11 @@ class Database:
             if read_time_limit_ms:
                 _limit_sqlite_statements(self.read_engine, read_time_limit_ms)
         elif self.dialect == "postgresql":
-            self.write_engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self.write_engine = _postgres_engine(url)
             self.read_engine = self.write_engine
             if read_time_limit_ms:
                 # Readers get their own pool whose sessions cancel statements past the limit.
-                self.read_engine = create_engine(
-                    url,
-                    pool_size=10,
-                    max_overflow=10,
-                    pool_pre_ping=True,
-                    connect_args={"options": f"-c statement_timeout={int(read_time_limit_ms)}"},
-                )
+                self.read_engine = _postgres_engine(url, options=f"-c statement_timeout={int(read_time_limit_ms)}")
         else:
             raise DatabaseUnavailable(f"unsupported database {self.dialect!r}: use sqlite:/// or postgresql+psycopg://")
 
