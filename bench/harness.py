@@ -50,6 +50,27 @@ class Result:
         return out
 
 
+#: The issue's bound on the server's and the worker's peak resident memory.
+MEMORY_TARGET_MB = 300.0
+
+
+def peak_memory_result(
+    scenario: str, database: str, megabytes: float, *, notes: str = "", extra: dict | None = None
+) -> Result:
+    """A peak-memory figure against MEMORY_TARGET_MB (lower is better; the ratio is target / figure)."""
+    return Result(
+        scenario=scenario,
+        database=database,
+        value=megabytes,
+        unit="MB",
+        baseline_value=MEMORY_TARGET_MB,
+        target_ratio=1.0,
+        higher_is_better=False,
+        notes=f"target: under {MEMORY_TARGET_MB:.0f} MB{notes}",
+        extra=extra or {},
+    )
+
+
 SIZES = ("tiny", "quick", "large")
 
 

@@ -21,7 +21,7 @@ import kombu
 from sqlalchemy import func, select
 
 from bench.databases import fresh_database
-from bench.harness import Result, by_size, progress
+from bench.harness import Result, by_size, peak_memory_result, progress
 from bench.processes import peak_rss_tree_megabytes, static_file_server, stderr_tail, treeherder_process
 from bench.scenarios.ingest import raw_insert_rate
 from treeherder.db import tables as t
@@ -244,15 +244,11 @@ def run(size: str, backend: str) -> list[Result]:
             notes="first publish to all jobs stored; baseline: raw executemany of rows of the same width",
             extra={"messages": len(jobs), "listener_peak_rss_mb": round(listener_rss, 1)},
         ),
-        Result(
-            scenario="worker peak memory (RSS, parsing the Pulse jobs' failure logs)",
-            database=backend,
-            value=worker_rss,
-            unit="MB",
-            baseline_value=300.0,
-            target_ratio=1.0,
-            higher_is_better=False,
-            notes="target: under 300 MB; `treeherder worker --pool threads -c 2`",
+        peak_memory_result(
+            "worker peak memory (RSS, parsing the Pulse jobs' failure logs)",
+            backend,
+            worker_rss,
+            notes="; `treeherder worker --pool threads -c 2`",
             extra={"logs_parsed": parsed, "logs_unparsed": unparsed},
         ),
     ]

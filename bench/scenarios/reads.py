@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from bench.databases import fresh_database, settle
-from bench.harness import Result, by_size, progress
+from bench.harness import Result, by_size, peak_memory_result, progress
 from bench.load import run_wrk
 from bench.server import USER_AGENT, running_server
 from treeherder.ingest.parse import parse_job_collection, parse_push_collection
@@ -173,16 +173,5 @@ def run(size: str, backend: str) -> list[Result]:
 
         measured, peak_rss = measure_cached_and_uncached(db.url, Path(static), cases, backend, size=size, check=check)
         results += measured
-        results.append(
-            Result(
-                scenario="server peak memory (RSS) during the read benchmarks",
-                database=backend,
-                value=peak_rss,
-                unit="MB",
-                baseline_value=300.0,
-                target_ratio=1.0,
-                higher_is_better=False,
-                notes="target: under 300 MB",
-            )
-        )
+        results.append(peak_memory_result("server peak memory (RSS) during the read benchmarks", backend, peak_rss))
     return results
