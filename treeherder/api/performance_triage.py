@@ -128,26 +128,20 @@ def _summary_changes(db: Database, body: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-@router.put(
-    "/api/performance/alertsummary/{summary_id}/",
-    summary="Triage an alert summary: status, bug number, notes, assignee, tags, revisions (sheriffs)",
-    openapi_extra=documented([]),
-    responses=error_responses(
+_SUMMARY_TRIAGE = {
+    "path": "/api/performance/alertsummary/{summary_id}/",
+    "summary": "Triage an alert summary: status, bug number, notes, assignee, tags, revisions (sheriffs)",
+    "openapi_extra": documented([]),
+    "responses": error_responses(
         (400, {"non_field_errors": ["From and To revisions should be distinct."]}, "same revisions"),
         (404, {"detail": "No PerformanceAlertSummary matches the given query."}, "no such summary"),
         *STAFF_REFUSALS,
     ),
-)
-@router.patch(
-    "/api/performance/alertsummary/{summary_id}/",
-    summary="Triage an alert summary: status, bug number, notes, assignee, tags, revisions (sheriffs)",
-    openapi_extra=documented([]),
-    responses=error_responses(
-        (400, {"non_field_errors": ["From and To revisions should be distinct."]}, "same revisions"),
-        (404, {"detail": "No PerformanceAlertSummary matches the given query."}, "no such summary"),
-        *STAFF_REFUSALS,
-    ),
-)
+}
+
+
+@router.put(**_SUMMARY_TRIAGE)
+@router.patch(**_SUMMARY_TRIAGE)
 async def change_summary(
     summary_id: int, request: Request, user: User = Depends(require_sheriff), db: Database = Depends(get_db)
 ) -> ORJSONResponse:
@@ -186,26 +180,20 @@ async def create_alert(
     return ORJSONResponse({"alert_id": alert_id})
 
 
-@router.put(
-    "/api/performance/alert/{alert_id}/",
-    summary="Triage an alert: status, related summary, star, regression flag (sheriffs; they become its classifier)",
-    openapi_extra=documented([]),
-    responses=error_responses(
+_ALERT_TRIAGE = {
+    "path": "/api/performance/alert/{alert_id}/",
+    "summary": "Triage an alert: status, related summary, star, regression flag (sheriffs; they become its classifier)",
+    "openapi_extra": documented([]),
+    "responses": error_responses(
         (400, {"detail": "Nudging has been disabled"}, "push_id / prev_push_id given"),
         (404, {"detail": "No PerformanceAlert matches the given query."}, "no such alert"),
         *STAFF_REFUSALS,
     ),
-)
-@router.patch(
-    "/api/performance/alert/{alert_id}/",
-    summary="Triage an alert: status, related summary, star, regression flag (sheriffs; they become its classifier)",
-    openapi_extra=documented([]),
-    responses=error_responses(
-        (400, {"detail": "Nudging has been disabled"}, "push_id / prev_push_id given"),
-        (404, {"detail": "No PerformanceAlert matches the given query."}, "no such alert"),
-        *STAFF_REFUSALS,
-    ),
-)
+}
+
+
+@router.put(**_ALERT_TRIAGE)
+@router.patch(**_ALERT_TRIAGE)
 async def change_alert(
     alert_id: int, request: Request, user: User = Depends(require_sheriff), db: Database = Depends(get_db)
 ) -> ORJSONResponse:
