@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from tests.conftest import REQUIRE_SERVICES, LiveServer
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import LiveServer
+from tests.web.conftest import launch_chromium
 from tests.web.conftest import page  # noqa: F401 - the browser page fixture (uses `chromium` below)
 from treeherder.config import load_settings
 
@@ -21,19 +21,7 @@ def chromium():
     Playwright's sync API allows one instance per thread at a time, so this one is closed when the module ends,
     before the web tests start their session-wide browser.
     """
-    from pathlib import Path
-
-    if not Path(CHROMIUM).exists():
-        if REQUIRE_SERVICES:
-            pytest.fail(f"Chromium not found at {CHROMIUM} (scripts/services.sh installs it)")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture(scope="module")

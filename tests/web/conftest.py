@@ -91,9 +91,9 @@ def output_dir() -> Path:
     return OUTPUT_DIR
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    """A headless Chromium (session-wide); the tests open their own pages in fresh contexts."""
+def launch_chromium() -> Iterator:
+    """A headless Chromium for a fixture to yield from (closed when the fixture ends); skips (or fails under
+    TEST_REQUIRE_SERVICES) without one."""
     if not Path(CHROMIUM).exists():
         if REQUIRE_SERVICES:
             pytest.fail(f"Chromium not found at {CHROMIUM} (scripts/services.sh installs it)")
@@ -105,6 +105,12 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A headless Chromium (session-wide); the tests open their own pages in fresh contexts."""
+    yield from launch_chromium()
 
 
 @pytest.fixture
