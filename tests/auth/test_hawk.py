@@ -18,15 +18,6 @@ JOBS = f"/api/project/{REPO}/jobs/"
 
 
 @pytest.fixture
-def push_revision(ingestor) -> str:
-    from treeherder.ingest.parse import parse_push_collection
-
-    push = factories.push()
-    ingestor.store_pushes(REPO, parse_push_collection([push]))
-    return push["revision"]
-
-
-@pytest.fixture
 def credential(database):
     return issue(database)
 

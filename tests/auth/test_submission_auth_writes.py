@@ -24,15 +24,6 @@ PUSHES = f"/api/project/{REPO}/push/"
 
 
 @pytest.fixture
-def push_revision(ingestor) -> str:
-    from treeherder.ingest.parse import parse_push_collection
-
-    push = factories.push()
-    ingestor.store_pushes(REPO, parse_push_collection([push]))
-    return push["revision"]
-
-
-@pytest.fixture
 def tight_client(settings, database):
     """A server allowing 2 job and 2 push submissions per credential per day."""
     tight = dataclasses.replace(settings, throttle_jobs=(2, 86400), throttle_push=(2, 86400))
