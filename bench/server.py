@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from bench.processes import stop_process
+
 USER_AGENT = "treeherder-bench/1.0"
 
 
@@ -69,11 +71,7 @@ def running_server(database_url: str, *, app: str | None = None, env: dict[str, 
             time.sleep(0.1)
         yield Server(url, proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=15)
 
 
 def peak_rss_megabytes(pid: int) -> float:
