@@ -132,7 +132,13 @@ _DESCRIPTIVE = (
 
 
 def _signature_values(
-    row: SignatureRow, repository_id: int, framework_id: int, platform_id: int, option_id: int, parent_id: int | None
+    row: SignatureRow,
+    repository_id: int,
+    framework_id: int,
+    platform_id: int,
+    option_id: int,
+    parent_id: int | None,
+    written_at: datetime,
 ) -> dict[str, Any]:
     return {
         "signature_hash": row.signature_hash,
@@ -146,7 +152,7 @@ def _signature_values(
         "lower_is_better": row.lower_is_better,
         "last_updated": _to_datetime(row.last_updated),
         # Set on every write, so cached signature lists know when to be rebuilt (api/performance.py).
-        "last_modified": datetime.now(UTC).replace(tzinfo=None),
+        "last_modified": written_at,
         "has_subtests": row.has_subtests,
         "extra_options": row.extra_options,
         "tags": row.tags,
@@ -256,6 +262,8 @@ def store_performance_objects(
             if held is None or row.last_updated >= held[0].last_updated:
                 newest[key] = (row, framework_id, job)
 
+    written_at = datetime.now(UTC).replace(tzinfo=None)  # inside the write transaction, like every last_modified
+
     def values_for(parents: dict[tuple, int] | None) -> list[dict[str, Any]]:
         out = []
         for row, framework_id, job in newest.values():
@@ -266,7 +274,7 @@ def store_performance_objects(
                 parent_id = parents[(repository_id, framework_id, row.application, row.parent_signature_hash)]
             out.append(
                 _signature_values(
-                    row, repository_id, framework_id, job.platform_id, job.option_collection_id, parent_id
+                    row, repository_id, framework_id, job.platform_id, job.option_collection_id, parent_id, written_at
                 )
             )
         return out
