@@ -23,16 +23,20 @@ def _states(client, push_id: int, **params) -> dict[str, str]:
 
 def test_cache_keeps_bodies_within_its_bytes_and_forgets_the_oldest():
     cache = ResponseCache(max_bytes=100)
-    assert cache.body("a", 1, lambda: b"x" * 20) == b"x" * 20
-    assert cache.body("a", 1, lambda: b"changed") == b"x" * 20  # same version: the stored body
-    assert cache.body("a", 2, lambda: b"y" * 20) == b"y" * 20  # new version: built again
+    assert cache.get("a", 1) is None
+    cache.store("a", 1, b"x" * 20)
+    assert cache.get("a", 1) == b"x" * 20  # same version: the stored body
+    assert cache.get("a", 2) is None  # another version: to be built again
+    cache.store("a", 2, b"y" * 20)
+    assert cache.get("a", 1) is None  # the new version replaced the old
     for key in "bcdef":
-        cache.body(key, 1, lambda: b"z" * 20)
+        cache.store(key, 1, b"z" * 20)
     assert cache.size_bytes <= 100
-    assert cache.body("a", 2, lambda: b"rebuilt") == b"rebuilt"  # the least recently used went first
-    assert cache.body("huge", 1, lambda: b"h" * 60) == b"h" * 60
-    assert cache.body("huge", 1, lambda: b"again") == b"again"  # over a quarter of the cache: never stored
-    assert (cache.hits, cache.misses) == (1, 10)
+    assert cache.get("a", 2) is None  # the least recently used went first
+    assert cache.get("f", 1) == b"z" * 20
+    cache.store("huge", 1, b"h" * 60)
+    assert cache.get("huge", 1) is None  # over a quarter of the cache: never stored
+    assert (cache.hits, cache.misses) == (2, 5)
 
 
 def test_job_list_of_a_push_follows_every_kind_of_change(client, app, store, database):

@@ -1,4 +1,8 @@
-"""What request handlers need from the application: the database, the settings, the ingestor, a repository."""
+"""What request handlers need from the application: the database, the settings, the ingestor, a repository.
+
+The dependencies are ``async`` although they do not await anything (but a repository not seen before): FastAPI runs
+a plain ``def`` dependency in a worker thread, and a thread hand-off per dependency costs more than a cached read.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from treeherder.api.errors import detail
 from treeherder.config import Settings
@@ -14,15 +19,15 @@ from treeherder.db.engine import Database
 from treeherder.ingest.store import Ingestor
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     return request.app.state.db
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_ingestor(request: Request) -> Ingestor:
+async def get_ingestor(request: Request) -> Ingestor:
     return request.app.state.ingestor
 
 
@@ -30,6 +35,14 @@ def get_ingestor(request: Request) -> Ingestor:
 class ProjectRef:
     id: int
     name: str
+
+
+async def project_from_path(project: str, request: Request) -> ProjectRef:
+    """`get_project` as a dependency: inline when the repository is known, in a worker thread when it must be read."""
+    found = request.app.state.projects.get(project)
+    if found is None:
+        found = await run_in_threadpool(get_project, project, request)
+    return found
 
 
 def get_project(project: str, request: Request) -> ProjectRef:

@@ -133,9 +133,8 @@ def list_project_jobs(project: ProjectName, request: Request, db: Database = Dep
         body["meta"] = {"repository": project, "offset": offset, "count": count}
         return ORJSONResponse.dump(body)
 
-    with db.read() as conn:
-        version = (lambda: jobquery.push_jobs_version(conn, push_ids)) if push_ids else None
-        return cached_json(request, version, lambda: build(conn))
+    version = (lambda conn: jobquery.push_jobs_version(conn, push_ids)) if push_ids else None
+    return cached_json(request, db, version, build)
 
 
 def _job_row(conn: Connection, repo: ProjectRef, job_id: int):

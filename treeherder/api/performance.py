@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import Connection, Select, func, select
 
 from treeherder.api.cache import cached_json, modification_version
-from treeherder.api.deps import ProjectRef, get_db, get_project
+from treeherder.api.deps import ProjectRef, get_db, project_from_path
 from treeherder.api.errors import APIError, message
 from treeherder.api.responses import ORJSONResponse
 from treeherder.db import tables as t
@@ -180,7 +180,7 @@ def signature_json(row: Any) -> dict[str, Any]:
     responses={200: {"content": {"application/json": {"example": SIGNATURE_EXAMPLE}}}},
 )
 def list_signatures(
-    request: Request, project: ProjectRef = Depends(get_project), db: Database = Depends(get_db)
+    request: Request, project: ProjectRef = Depends(project_from_path), db: Database = Depends(get_db)
 ) -> ORJSONResponse:
     s = t.performance_signature
     params = request.query_params
@@ -222,10 +222,9 @@ def list_signatures(
         result.close()
         return ORJSONResponse.dump({row[0]: signature_json(row) for row in rows})
 
-    with db.read() as conn:
-        # Every write of a signature sets its last_modified (perf/store.py); the version covers the whole repository
-        # (a superset of any filter).
-        return cached_json(request, lambda: tuple(conn.execute(version_query).one()), lambda: build(conn))
+    # Every write of a signature sets its last_modified (perf/store.py); the version covers the whole repository (a
+    # superset of any filter).
+    return cached_json(request, db, lambda conn: tuple(conn.execute(version_query).one()), build)
 
 
 @router.get(
@@ -254,7 +253,7 @@ def list_signatures(
     },
 )
 def list_data(
-    request: Request, project: ProjectRef = Depends(get_project), db: Database = Depends(get_db)
+    request: Request, project: ProjectRef = Depends(project_from_path), db: Database = Depends(get_db)
 ) -> ORJSONResponse:
     params = request.query_params
     signature_ids = _ints(request, "signature_id", "Signature id(s) must be specified as integers")
@@ -333,8 +332,7 @@ def list_data(
         # job) index alone) change with every change to the body.
         return tuple(conn.execute(_DATA_VERSION.where(d.c.signature_id.in_(signature_ids), *window)).one())
 
-    with db.read() as conn:
-        return cached_json(request, (lambda: version(conn)) if signature_ids else None, lambda: build(conn))
+    return cached_json(request, db, version if signature_ids else None, build)
 
 
 _DATA_VERSION = select(func.count(), func.sum(t.performance_datum.c.job_id))
@@ -350,7 +348,7 @@ def _column_by_id(conn: Connection, column: Any, ids: set[int]) -> dict[int, Any
 
 @router.get("/api/project/{project}/performance/platforms/", summary="Machine platforms with performance data")
 def list_platforms(
-    request: Request, project: ProjectRef = Depends(get_project), db: Database = Depends(get_db)
+    request: Request, project: ProjectRef = Depends(project_from_path), db: Database = Depends(get_db)
 ) -> ORJSONResponse:
     s, mp = t.performance_signature, t.machine_platform
     frameworks = _ints(request, "framework", "Framework id(s) must be specified as integers")
@@ -369,7 +367,7 @@ def list_platforms(
 
 @router.get("/api/project/{project}/performance/job-data/", summary="All performance data of one job")
 def job_data(
-    request: Request, project: ProjectRef = Depends(get_project), db: Database = Depends(get_db)
+    request: Request, project: ProjectRef = Depends(project_from_path), db: Database = Depends(get_db)
 ) -> ORJSONResponse:
     raw = request.query_params.get("job_id")
     try:

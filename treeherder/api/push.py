@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, Connection, exists, func, or_, select
 
 from treeherder.api import pushhealth, pushquery
 from treeherder.api.cache import cached_json
@@ -168,106 +168,106 @@ def list_pushes(project: ProjectName, request: Request, db: Database = Depends(g
     if not all_repos:
         clauses.append(p.c.repository_id == repo.id)
 
-    with db.read() as conn:
-        search = query.get("search")
-        if search:
-            searched = repo or get_project(project, request)
-            has_commit = exists().where(
-                t.commit.c.push_id == p.c.id, t.commit.c.comments.icontains(search, autoescape=True)
+    search = query.get("search")
+    if search:
+        searched = repo or get_project(project, request)
+        has_commit = exists().where(
+            t.commit.c.push_id == p.c.id, t.commit.c.comments.icontains(search, autoescape=True)
+        )
+        clauses.append(p.c.repository_id == searched.id)
+        clauses.append(
+            or_(
+                p.c.revision.icontains(search, autoescape=True),
+                p.c.author.icontains(search, autoescape=True),
+                has_commit,
             )
-            clauses.append(p.c.repository_id == searched.id)
-            clauses.append(
-                or_(
-                    p.c.revision.icontains(search, autoescape=True),
-                    p.c.author.icontains(search, autoescape=True),
-                    has_commit,
-                )
-            )
-        for key, value in meta.items():
-            if key in ("fromchange", "tochange"):
+        )
+    for key, value in meta.items():
+        if key in ("fromchange", "tochange"):
+            with db.read_statement() as conn:
                 found = _push_by_revision(conn, repo.id, value)
-                if found is None:
-                    raise detail(404, f"No push with revision: {value}")
-                if key == "fromchange":
-                    clauses.append(p.c.push_timestamp >= found.push_timestamp)
-                    filter_params["push_timestamp__gte"] = found.push_timestamp
-                else:
-                    clauses.append(p.c.push_timestamp <= found.push_timestamp)
-                    filter_params["push_timestamp__lte"] = found.push_timestamp
-            elif key == "startdate":
-                start = _day_start(key, value)
-                clauses.append(p.c.push_timestamp >= start)
-                filter_params["push_timestamp__gte"] = start
-            elif key == "enddate":
-                end = _day_start(key, value) + int(timedelta(days=1).total_seconds())
-                clauses.append(p.c.push_timestamp <= end)
-                filter_params["push_timestamp__lt"] = end
-            elif key == "revision":
-                clauses.append(
-                    p.c.revision == value if len(value) >= 40 else p.c.revision.startswith(value, autoescape=True)
-                )
-                filter_params["revisions_long_revision" if len(value) == 40 else "revisions_short_revision"] = value
-            elif key == "commit_revision":
-                clauses.append(p.c.id.in_(select(t.commit.c.push_id).where(t.commit.c.revision == value)))
-
-        for op in ("lt", "lte", "gt", "gte"):
-            key = f"push_timestamp__{op}"
-            raw = filter_params.get(key)
-            if raw in (None, ""):
-                continue
-            seconds = raw if isinstance(raw, int) else parse_timestamp(raw)
-            if seconds is None:
-                raise detail(400, f"Invalid timestamp specified for {key}")
-            column = p.c.push_timestamp
-            clauses.append(
-                {"lt": column < seconds, "lte": column <= seconds, "gt": column > seconds, "gte": column >= seconds}[op]
-            )
-
-        for key in ("id__lt", "id__lte", "id__gt", "id__gte", "id"):
-            raw = filter_params.get(key, "0")
-            number = parse_int(raw) if raw != "" else 0
-            if number is None:
-                raise detail(400, f"Invalid timestamp specified for {key}")
-            if number:
-                clauses.append(_ID_OPS[key](p.c.id, number))
-
-        if filter_params.get("id__in"):
-            ids = [parse_int(item) for item in filter_params["id__in"].split(",")]
-            if any(push_id is None for push_id in ids):
-                raise detail(400, "Invalid id__in specification")
-            clauses.append(p.c.id.in_(ids))
-
-        author = filter_params.get("author")
-        if author:
-            if author.startswith("-"):
-                clauses.append(func.lower(p.c.author) != author[1:].lower())
+            if found is None:
+                raise detail(404, f"No push with revision: {value}")
+            if key == "fromchange":
+                clauses.append(p.c.push_timestamp >= found.push_timestamp)
+                filter_params["push_timestamp__gte"] = found.push_timestamp
             else:
-                clauses.append(func.lower(p.c.author) == author.lower())
-        if filter_params.get("author_contains"):
-            clauses.append(p.c.author.icontains(filter_params["author_contains"], autoescape=True))
-        if filter_params.get("hide_reviewbot_pushes") == "true":
-            clauses.append(p.c.author != "reviewbot")
+                clauses.append(p.c.push_timestamp <= found.push_timestamp)
+                filter_params["push_timestamp__lte"] = found.push_timestamp
+        elif key == "startdate":
+            start = _day_start(key, value)
+            clauses.append(p.c.push_timestamp >= start)
+            filter_params["push_timestamp__gte"] = start
+        elif key == "enddate":
+            end = _day_start(key, value) + int(timedelta(days=1).total_seconds())
+            clauses.append(p.c.push_timestamp <= end)
+            filter_params["push_timestamp__lt"] = end
+        elif key == "revision":
+            clauses.append(
+                p.c.revision == value if len(value) >= 40 else p.c.revision.startswith(value, autoescape=True)
+            )
+            filter_params["revisions_long_revision" if len(value) == 40 else "revisions_short_revision"] = value
+        elif key == "commit_revision":
+            clauses.append(p.c.id.in_(select(t.commit.c.push_id).where(t.commit.c.revision == value)))
 
-        count = parse_int(filter_params.get("count", "10"))
-        if count is None:
-            raise detail(400, "Valid count value required")
-        if count > MAX_PUSH_COUNT:
-            raise detail(400, f"Specified count exceeds api limit: {MAX_PUSH_COUNT}")
-        if count < 1:
-            raise detail(400, f"count requires a positive integer, not: {count}")
-        limit = min(count, SEARCH_LIMIT) if search else count
+    for op in ("lt", "lte", "gt", "gte"):
+        key = f"push_timestamp__{op}"
+        raw = filter_params.get(key)
+        if raw in (None, ""):
+            continue
+        seconds = raw if isinstance(raw, int) else parse_timestamp(raw)
+        if seconds is None:
+            raise detail(400, f"Invalid timestamp specified for {key}")
+        column = p.c.push_timestamp
+        clauses.append(
+            {"lt": column < seconds, "lte": column <= seconds, "gt": column > seconds, "gte": column >= seconds}[op]
+        )
 
-        def build() -> bytes:
-            rows = conn.execute(
-                pushquery.push_select().where(*clauses).order_by(p.c.push_timestamp.desc(), p.c.id.desc()).limit(limit)
-            ).all()
-            results = pushquery.push_objects(conn, rows)
-            meta["count"] = len(results)
-            meta["repository"] = "all" if all_repos else project
-            meta["filter_params"] = filter_params
-            return ORJSONResponse.dump({"meta": meta, "results": results})
+    for key in ("id__lt", "id__lte", "id__gt", "id__gte", "id"):
+        raw = filter_params.get(key, "0")
+        number = parse_int(raw) if raw != "" else 0
+        if number is None:
+            raise detail(400, f"Invalid timestamp specified for {key}")
+        if number:
+            clauses.append(_ID_OPS[key](p.c.id, number))
 
-        return cached_json(request, lambda: pushquery.push_list_version(conn), build)
+    if filter_params.get("id__in"):
+        ids = [parse_int(item) for item in filter_params["id__in"].split(",")]
+        if any(push_id is None for push_id in ids):
+            raise detail(400, "Invalid id__in specification")
+        clauses.append(p.c.id.in_(ids))
+
+    author = filter_params.get("author")
+    if author:
+        if author.startswith("-"):
+            clauses.append(func.lower(p.c.author) != author[1:].lower())
+        else:
+            clauses.append(func.lower(p.c.author) == author.lower())
+    if filter_params.get("author_contains"):
+        clauses.append(p.c.author.icontains(filter_params["author_contains"], autoescape=True))
+    if filter_params.get("hide_reviewbot_pushes") == "true":
+        clauses.append(p.c.author != "reviewbot")
+
+    count = parse_int(filter_params.get("count", "10"))
+    if count is None:
+        raise detail(400, "Valid count value required")
+    if count > MAX_PUSH_COUNT:
+        raise detail(400, f"Specified count exceeds api limit: {MAX_PUSH_COUNT}")
+    if count < 1:
+        raise detail(400, f"count requires a positive integer, not: {count}")
+    limit = min(count, SEARCH_LIMIT) if search else count
+
+    def build(conn: Connection) -> bytes:
+        rows = conn.execute(
+            pushquery.push_select().where(*clauses).order_by(p.c.push_timestamp.desc(), p.c.id.desc()).limit(limit)
+        ).all()
+        results = pushquery.push_objects(conn, rows)
+        meta["count"] = len(results)
+        meta["repository"] = "all" if all_repos else project
+        meta["filter_params"] = filter_params
+        return ORJSONResponse.dump({"meta": meta, "results": results})
+
+    return cached_json(request, db, pushquery.push_list_version, build)
 
 
 # --- push health ----------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from treeherder.api.deps import ProjectRef, get_project
+from treeherder.api.deps import ProjectRef, project_from_path
 from treeherder.api.errors import APIError, detail
 from treeherder.auth.middleware import auth_writes
 from treeherder.ingest.parse import InvalidCollection, parse_job_collection, parse_push_collection
@@ -157,7 +157,7 @@ def _store_pushes(request: Request, project: str, items: Any) -> None:
 async def submit_jobs(
     request: Request,
     client_id: str = Depends(require_hawk_client),
-    repository: ProjectRef = Depends(get_project),
+    repository: ProjectRef = Depends(project_from_path),
 ) -> dict:
     """Store or update the jobs of a job collection (all-or-nothing)."""
     items = await read_json_body(request, request.app.state.settings.max_json_depth)
@@ -179,7 +179,7 @@ async def submit_jobs(
 async def submit_pushes(
     request: Request,
     client_id: str = Depends(require_hawk_client),
-    repository: ProjectRef = Depends(get_project),
+    repository: ProjectRef = Depends(project_from_path),
 ) -> dict:
     """Store the pushes of a push collection and their commits (existing ones are kept; all-or-nothing)."""
     items = await read_json_body(request, request.app.state.settings.max_json_depth)

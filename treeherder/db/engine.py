@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -76,8 +76,30 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     return engine
 
 
+# A pooled connection idle for longer than this is pinged before use. Busy connections are not: a ping on every
+# checkout is a round trip per request, more than a cached read costs otherwise. A busy connection the server dropped
+# fails its request (503, to be retried), and that failure makes the pool replace all connections of its time.
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
 def _postgres_engine(url: str, **connect_args: str) -> Engine:
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args)
+    engine = create_engine(url, pool_size=10, max_overflow=10, connect_args=connect_args)
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn, record) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, _proxy) -> None:
+        if time.monotonic() - record.info.get("checked_in", float("inf")) > PING_AFTER_IDLE_SECONDS:
+            try:
+                alive = engine.dialect.do_ping(dbapi_conn)
+            except engine.dialect.loaded_dbapi.Error:
+                alive = False
+            if not alive:
+                raise DisconnectionError("connection closed while idle")  # the pool opens a new one
+
+    return engine
 
 
 class Database:
@@ -139,6 +161,17 @@ class Database:
         """A read-only snapshot (one transaction, so several queries see the same data)."""
         with self.read_engine.begin() as conn:
             yield conn
+
+    @contextlib.contextmanager
+    def read_statement(self) -> Iterator[Connection]:
+        """A connection for one read statement outside any transaction (on PostgreSQL no BEGIN and COMMIT round
+        trips; SQLite's are calls within the process). Several statements on it need not see the same data."""
+        if self.is_sqlite:
+            with self.read() as conn:
+                yield conn
+        else:
+            with self.read_engine.connect() as conn:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     def dispose(self) -> None:
         self.write_engine.dispose()

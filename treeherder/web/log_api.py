@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
-from treeherder.api.deps import ProjectRef, get_db, get_project
+from treeherder.api.deps import ProjectRef, get_db, project_from_path
 from treeherder.api.errors import bare, detail
 from treeherder.api.params import INT64_MAX, INT64_MIN
 from treeherder.api.responses import ORJSONResponse
@@ -42,7 +42,7 @@ LOG_LINES_EXAMPLE = {
 }
 
 
-def get_log_cache(request: Request) -> LogCache:
+async def get_log_cache(request: Request) -> LogCache:
     """The application's log cache (created on first use, under TREEHERDER_DATA_DIR/log-cache)."""
     cache = getattr(request.app.state, "log_cache", None)
     if cache is None:
@@ -81,7 +81,7 @@ def log_lines(
     start: int = Query(0, ge=0, description="First line to return (0-based)."),
     end: int | None = Query(None, ge=0, description=f"Line after the last one to return; default start + {DEFAULT_LINES_PER_REQUEST}."),
     name: str | None = Query(None, description="Name of the log (default: `live_backing_log`, else the first log)."),
-    project: ProjectRef = Depends(get_project),
+    project: ProjectRef = Depends(project_from_path),
     db: Database = Depends(get_db),
     cache: LogCache = Depends(get_log_cache),
 ) -> ORJSONResponse:
