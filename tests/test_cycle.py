@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from tests import factories
 from treeherder.cycle import cycle_all, cycle_jobs, cycle_performance_data, cycle_reference_data
 from treeherder.db import tables as t
+from treeherder.db.engine import Database
 from treeherder.ingest.parse import parse_job_collection, parse_push_collection
 
 NOW = datetime(2026, 6, 1)
@@ -76,8 +78,31 @@ def test_unused_reference_data_is_removed(database, ingestor):
     assert removed["machine"] == 1  # machine-old
     with database.read() as conn:
         assert conn.execute(select(t.machine.c.name)).scalars().all() == ["machine-recent"]
-    # The ingestion caches recover from ids that vanished under them.
-    _store(ingestor, "mozilla-central", {"old-again": 1})
+    # The ingestor cached machine-old's id; a new job on that machine gets the machine anew, not the removed id.
+    job_id = _store(ingestor, "mozilla-central", {"old": 1})["old"]
+    with database.read() as conn:
+        machine = conn.execute(
+            select(t.machine.c.name).join(t.job, t.job.c.machine_id == t.machine.c.id).where(t.job.c.id == job_id)
+        ).scalar()
+    assert machine == "machine-old"
+
+
+def test_a_removal_of_reference_rows_waits_for_the_batches_in_flight(database, ingestor):
+    """Another process's cycle_reference_data cannot remove rows while a batch holds ids it resolved."""
+    other_process = Database(database.url)
+    try:
+        with database.write() as conn:
+            ingestor.cache.follow(conn)  # what every batch does first
+            removal = threading.Thread(target=cycle_reference_data, args=(other_process,))
+            removal.start()
+            removal.join(0.5)
+            assert removal.is_alive()
+        removal.join(30)
+        assert not removal.is_alive()
+        with database.read() as conn:
+            assert conn.execute(select(t.reference_data_generation.c.value)).scalar() == 1
+    finally:
+        other_process.dispose()
 
 
 def test_performance_data_retention(database, ingestor):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 
 from treeherder.db import tables as t
 from treeherder.db.engine import Database
@@ -148,6 +148,10 @@ def cycle_reference_data(db: Database) -> dict[str, int]:
     and test groups no errorsummary result refers to any more (as upstream does after expiring jobs)."""
     removed = {}
     with db.write() as conn:
+        # First, so that ingestion batches in flight (which hold the generation FOR SHARE) end before any row goes,
+        # and the ones after forget the ids they cache.
+        generation = t.reference_data_generation
+        conn.execute(update(generation).where(generation.c.id == 1).values(value=generation.c.value + 1))
         for table, column, keep in (
             (t.job_type, t.job.c.job_type_id, None),
             (t.job_group, t.job.c.job_group_id, None),

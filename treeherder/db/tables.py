@@ -222,6 +222,25 @@ job = Table(
     Index(None, "repository_id", "job_type_id", "push_id"),
     Index(None, "last_modified"),
 )
+# The job's foreign keys (all to reference data) are enforced on SQLite only. On PostgreSQL each one costs a lookup
+# and a row lock on the referred row for every job written: eleven per job, a third of a bulk insert's time, and lock
+# contention between concurrent writers of the same pushes and platforms. Job rows are written by the ingestion path
+# alone (treeherder/ingest/store.py), with ids it resolved in the same transaction or holds in its cache, and the
+# cache is kept valid against the only deleter of reference rows, cycle.cycle_reference_data, by
+# reference_data_generation below. (SQLite checks them in-process for a few per cent, and keeps them.)
+for _constraint in job.foreign_key_constraints:
+    _constraint.ddl_if(dialect="sqlite")
+SQLITE_ONLY_FOREIGN_KEYS = frozenset(constraint.name for constraint in job.foreign_key_constraints)
+
+# One row, bumped by every removal of reference rows (cycle.cycle_reference_data), so that every process forgets
+# the reference ids it caches. Ingestion reads it FOR SHARE at the start of each batch, so on PostgreSQL it is also
+# the lock that keeps a batch and a removal apart.
+reference_data_generation = Table(
+    "reference_data_generation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("value", Integer, nullable=False),
+)
 
 taskcluster_metadata = Table(
     "taskcluster_metadata",

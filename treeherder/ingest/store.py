@@ -122,6 +122,11 @@ def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
         yield items[start : start + size]
 
 
+_GENERATION = (
+    select(t.reference_data_generation.c.value).where(t.reference_data_generation.c.id == 1).with_for_update(read=True)
+)
+
+
 class RefDataCache:
     """Natural key -> id for the reference-data tables.
 
@@ -131,9 +136,19 @@ class RefDataCache:
 
     def __init__(self) -> None:
         self._ids: dict[str, dict[Any, int]] = {}
+        self.generation: int | None = None
 
     def clear(self) -> None:
         self._ids.clear()
+
+    def follow(self, conn: Connection) -> None:
+        """Forget every id if reference rows were removed since the cache last looked (cycle_reference_data bumps
+        the generation). Call first in a write transaction: on PostgreSQL the row is read FOR SHARE, so no removal
+        can commit before the transaction ends and the ids the transaction uses stay valid."""
+        generation = conn.execute(_GENERATION).scalar_one()
+        if generation != self.generation:
+            self._ids.clear()
+            self.generation = generation
 
     def table(self, name: str) -> dict[Any, int]:
         return self._ids.setdefault(name, {})
@@ -215,9 +230,11 @@ class Ingestor:
                 with self.db.write() as conn:
                     if first is not None:
                         first(conn)
+                    self.cache.follow(conn)
                     result = _store_jobs(conn, repo, jobs, self.cache, staged, on_missing_push)
             except IntegrityError:
-                # A cached id can vanish if data cycling removed unused reference data; start over with a cold cache.
+                # A reference row removed other than by cycle_reference_data (which the cache follows), e.g. by
+                # hand, fails a foreign key (SQLite, perf signatures): start over with a cold cache.
                 if attempt == 2:
                     raise
                 log.warning("reference data changed under the cache; retrying the batch with a cold cache")

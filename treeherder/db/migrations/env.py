@@ -2,13 +2,8 @@
 
 from alembic import context
 
-from treeherder.bugs.search import SEARCH_INDEX_OBJECTS
+from treeherder.db.schema import include_in_comparison
 from treeherder.db.tables import metadata
-
-
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Leave the dialect-specific bug search index (FTS5 tables, trigram index; migration 0003) out of autogenerate."""
-    return name not in SEARCH_INDEX_OBJECTS
 
 connection = context.config.attributes["connection"]
 context.configure(
@@ -17,7 +12,7 @@ context.configure(
     # SQLite cannot ALTER most things in place; batch mode rebuilds tables so one history serves both databases.
     render_as_batch=True,
     compare_type=True,
-    include_object=include_object,
+    include_object=include_in_comparison(connection.dialect.name),
 )
 with context.begin_transaction():
     context.run_migrations()
