@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
 
+from treeherder.db import engine
 from treeherder.db.engine import Database, DatabaseUnavailable
 
 
@@ -55,3 +57,26 @@ def test_sqlite_writers_take_turns_and_readers_do_not_wait(tmp_path):
     with db.read() as conn:
         assert conn.execute(text("SELECT n FROM counter")).scalar() == 200
     db.dispose()
+
+
+def test_sqlite_wal_is_checkpointed_by_a_thread_of_the_writing_process(tmp_path):
+    """The writer's commits leave the copying of pages into the database file to the checkpoint thread."""
+    path = tmp_path / "x.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        with db.write() as conn:
+            conn.execute(text("CREATE TABLE filler (body TEXT)"))
+        size_before = path.stat().st_size
+        for _ in range(engine.CHECKPOINT_AFTER_COMMITS):
+            with db.write() as conn:
+                conn.execute(text("INSERT INTO filler VALUES (:body)"), [{"body": "x" * 2000}] * 50)
+        # Far below SQLite's own checkpoint threshold, so only the thread can have moved the pages.
+        deadline = time.monotonic() + 5
+        while path.stat().st_size == size_before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert path.stat().st_size > size_before
+        with db.read() as conn:
+            assert conn.execute(text("SELECT count(*) FROM filler")).scalar() == 50 * engine.CHECKPOINT_AFTER_COMMITS
+    finally:
+        db.dispose()
+    assert not any(thread.name == f"sqlite-checkpoint {path}" for thread in threading.enumerate())
