@@ -20,15 +20,17 @@ def store_series(
     ingestor,
     series: dict[str, list[float]],
     framework: str = "talos",
-    first_push: int = 5000,
     suite_fields: dict[str, dict] | None = None,
+    after: int = 0,
 ) -> list[int]:
-    """One push an hour per index, each with one job carrying one suite value per named series.
+    """One push an hour per index, each with one job carrying one suite value per named series; `after` continues
+    series of that many points stored before.
 
     Jobs get Taskcluster ids (task ``T<push index>``), as alerts link to them. Returns the push ids.
     """
     length = len(next(iter(series.values())))
-    pushes = [factories.push(first_push + i, timestamp=T0 + 3600 * i) for i in range(length)]
+    first_push = 5000 + after
+    pushes = [factories.push(first_push + i, timestamp=T0 + 3600 * (after + i)) for i in range(length)]
     ids = ingestor.store_pushes(REPO, parse_push_collection(pushes))
     jobs = []
     for i, push in enumerate(pushes):

@@ -10,6 +10,7 @@ from tests.perf.helpers import noisy as _noisy
 from tests.perf.helpers import store_series as _store_series
 from treeherder.db import tables as t
 from treeherder.perf import store as perf_store
+from treeherder.perf import generate
 from treeherder.perf.generate import generate_alerts, process_pending
 
 
@@ -131,3 +132,26 @@ def test_monitored_series_get_summaries_of_their_own(database, ingestor, alertin
     assert [s["id"] for s in client.get(url).json()["results"]] == sheriffed
     assert [s["id"] for s in client.get(url, params={"monitored_alerts": "true"}).json()["results"]] == monitored
     assert [s["id"] for s in client.get(url, params={"id": monitored[0]}).json()["results"]] == monitored
+
+
+def test_data_stored_while_the_detector_runs_is_analysed(database, ingestor, alerting_repo, monkeypatch):
+    """Detection runs outside the write lock; data that arrives meanwhile makes it run again before anything is
+    written or the pending mark goes."""
+    _store_series(ingestor, {"tp5o": _noisy(40, 100.0, 1.0, seed=1)})
+    detections = []
+    real_detect = generate._detect
+
+    def detect_while_data_arrives(conn, *args):
+        detection = real_detect(conn, *args)
+        detections.append(detection.candidates)
+        if len(detections) == 1:  # a regression lands while the first detection runs
+            _store_series(ingestor, {"tp5o": _noisy(30, 110.0, 1.0, seed=2)}, after=40)
+        return detection
+
+    monkeypatch.setattr(generate, "_detect", detect_while_data_arrives)
+    assert process_pending(database, now=T0 + 3600 * 70) == 1
+    assert len(detections) == 2 and detections[0] == []  # the first run saw the flat series only
+    (alert,) = _alerts(database)
+    assert alert.is_regression
+    with database.read() as conn:
+        assert conn.execute(select(t.performance_alert_pending)).all() == []

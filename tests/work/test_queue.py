@@ -48,6 +48,20 @@ def test_a_retried_item_waits_for_its_delay_and_counts_attempts() -> None:
     assert time.monotonic() - started >= 0.15
 
 
+def test_a_deferred_item_absorbs_the_puts_made_while_it_waits() -> None:
+    queue = WorkQueue()
+    item = WorkItem("alerts", 3)
+    started = time.monotonic()
+    assert queue.put(item, 1, defer=0.2)
+    assert not queue.put(item, 1, defer=0.2)  # the same signature again within the wait: one run covers both
+    assert not queue.wait_idle(0.05)  # deferred work is work to wait for (a retry's wait is not)
+    taken, _priority, attempt = queue.get()
+    assert taken == item and attempt == 0
+    assert time.monotonic() - started >= 0.15
+    queue.finish(taken)
+    assert queue.wait_idle(0.1)
+
+
 def test_closing_wakes_waiting_threads() -> None:
     queue = WorkQueue()
     results: list[object] = []

@@ -1,7 +1,7 @@
 """Alert generation for one signature against the database (task ``generate-alerts``).
 
 Reads the signature's recent data (PERF.md §5.1), runs the framework's detector, and writes
-alert summaries and alerts in one transaction (§5.4, §5.5). Work is driven by
+alert summaries and alerts in one transaction (§5.4, §5.5), after checking that the data read is unchanged. Work is driven by
 ``performance_alert_pending``: storing data marks a signature, generating alerts clears the mark,
 so a lost queue message is made up for by :func:`process_pending`.
 """
@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, Row, delete, func, select, update
 
 from treeherder.db import tables as t
 from treeherder.db.engine import Database
@@ -60,6 +61,21 @@ def _existing_summaries(
     return [ExistingSummary(*row) for row in rows]
 
 
+# Detection runs again from the start when new data arrives between it and its writes; after this many tries it runs
+# inside the write transaction (holding the write lock, but certain to finish).
+_DETECTION_TRIES = 3
+
+
+@dataclass(frozen=True)
+class _Detection:
+    """What a detection run read and found: the writes may only use it while the data it read is unchanged."""
+
+    signature: Row
+    inputs: tuple
+    detector: str
+    candidates: list[AlertCandidate]
+
+
 def generate_alerts(
     db: Database,
     signature_id: int,
@@ -67,17 +83,46 @@ def generate_alerts(
     now: int | None = None,
     detector_choices: Mapping[str, str] | None = None,
 ) -> list[int]:
-    """Run detection for one signature and store its alerts; returns the ids of the alerts written."""
+    """Run detection for one signature and store its alerts; returns the ids of the alerts written.
+
+    The detector (up to seconds for E-Divisive on a long series) runs in a read transaction, so ingestion is not held
+    up behind the write lock meanwhile; the write transaction reads the inputs again and stores the alerts only if
+    they are unchanged (the pending mark goes in the same transaction, so data that came after is analysed later).
+    """
     now = int(time.time()) if now is None else now
-    with db.write() as conn:
-        written = _generate(conn, signature_id, now, detector_choices or {})
-        conn.execute(
-            delete(t.performance_alert_pending).where(t.performance_alert_pending.c.signature_id == signature_id)
+    choices = detector_choices or {}
+    for attempt in range(1, _DETECTION_TRIES + 1):
+        last = attempt == _DETECTION_TRIES
+        if not last:
+            with db.read() as conn:
+                detection = _detect(conn, signature_id, now, choices)
+        with db.write() as conn:
+            if last:
+                detection = _detect(conn, signature_id, now, choices)
+            elif detection is not None and _inputs(conn, detection.signature, now) != detection.inputs:
+                continue  # new data (or alerts) since the detection: detect again
+            written = _store(conn, detection, now) if detection is not None else []
+            conn.execute(
+                delete(t.performance_alert_pending).where(t.performance_alert_pending.c.signature_id == signature_id)
+            )
+            return written
+    raise AssertionError("unreachable")
+
+
+def _inputs(conn: Connection, signature: Row, now: int) -> tuple:
+    """What detection reads for `signature`: the newest alert's push time and the points of the last 14 days."""
+    pd = t.performance_datum
+    newest_alert = _newest_alert_push_time(conn, signature.id)
+    points = conn.execute(
+        select(pd.c.push_id, pd.c.push_timestamp, pd.c.value).where(
+            pd.c.signature_id == signature.id, pd.c.push_timestamp >= now - 14 * 86400
         )
-    return written
+        .order_by(pd.c.push_timestamp, pd.c.id)
+    ).all()
+    return newest_alert, tuple(tuple(point) for point in points)
 
 
-def _generate(conn: Connection, signature_id: int, now: int, detector_choices: Mapping[str, str]) -> list[int]:
+def _detect(conn: Connection, signature_id: int, now: int, detector_choices: Mapping[str, str]) -> _Detection | None:
     sig, fw = t.performance_signature, t.performance_framework
     signature = conn.execute(
         select(sig, fw.c.name.label("framework_name"))
@@ -85,18 +130,13 @@ def _generate(conn: Connection, signature_id: int, now: int, detector_choices: M
         .where(sig.c.id == signature_id)
     ).first()
     if signature is None:
-        return []
-    pd = t.performance_datum
-    newest_alert = _newest_alert_push_time(conn, signature_id)
-    since = now - 14 * 86400
-    points = conn.execute(
-        select(pd.c.push_id, pd.c.push_timestamp, pd.c.value).where(
-            pd.c.signature_id == signature_id, pd.c.push_timestamp >= since
-        )
-    ).all()
-    points = select_analysis_points(points, now, newest_alert)
-    if not points:
-        return []
+        return None
+    inputs = _inputs(conn, signature, now)
+    newest_alert, points = inputs
+    analysed = select_analysis_points(list(points), now, newest_alert)
+    detector = detector_choices.get(signature.framework_name, DEFAULT_DETECTOR)
+    if not analysed:
+        return _Detection(signature, inputs, detector, [])
     settings = AlertSettings(
         lower_is_better=signature.lower_is_better,
         alert_change_type=signature.alert_change_type,
@@ -105,10 +145,13 @@ def _generate(conn: Connection, signature_id: int, now: int, detector_choices: M
         max_back_window=signature.max_back_window,
         fore_window=signature.fore_window,
     )
-    detector = detector_choices.get(signature.framework_name, DEFAULT_DETECTOR)
-    candidates = find_alerts_with_detector(detector, revision_data(points), settings)
-    if not candidates:
+    return _Detection(signature, inputs, detector, find_alerts_with_detector(detector, revision_data(analysed), settings))
+
+
+def _store(conn: Connection, detection: _Detection, now: int) -> list[int]:
+    if not detection.candidates:
         return []
+    signature, candidates = detection.signature, detection.candidates
     existing = _existing_summaries(
         conn, signature.repository_id, signature.framework_id, [c.push_id for c in candidates]
     )
@@ -127,7 +170,7 @@ def _generate(conn: Connection, signature_id: int, now: int, detector_choices: M
                 .where(t.performance_alert_summary.c.id == summary_id)
                 .values(prev_push_id=plan.prev_push_id, last_updated=stamp)
             )
-        written.append(_upsert_alert(conn, summary_id, signature_id, plan.alert, detector, stamp))
+        written.append(_upsert_alert(conn, summary_id, signature.id, plan.alert, detection.detector, stamp))
     return written
 
 

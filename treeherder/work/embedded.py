@@ -31,6 +31,11 @@ SWEEP_BATCH = 10_000
 #: How long stopping waits for work in progress before leaving it (the database still records it as pending).
 STOP_TIMEOUT = 5.0
 
+#: Seconds alert generation for a signature waits after the first data that calls for it. Data comes in bursts (a
+#: push's test jobs finish together, and a batch of jobs carries many series), and every batch for the signature
+#: within the wait is covered by the one run, instead of the detector running once per batch.
+ALERT_DEFER = 1.0
+
 LOG = "log"
 PERF_DATA = "perf-data"
 ALERTS = "alerts"
@@ -60,13 +65,19 @@ class WorkQueue:
         self._seq = itertools.count()
         self._closed = False
 
-    def put(self, item: WorkItem, priority: int) -> bool:
-        """Queue *item* unless it is already queued, waiting for a retry or running; return whether it was added."""
+    def put(self, item: WorkItem, priority: int, *, defer: float = 0.0) -> bool:
+        """Queue *item* unless it is already queued, waiting or running; return whether it was added.
+
+        *defer*: seconds before the item is ready; puts of the same item meanwhile are absorbed by this one."""
         with self._cond:
             if self._closed or item in self._known:
                 return False
             self._known.add(item)
-            heapq.heappush(self._ready, (priority, next(self._seq), item, 0))
+            if defer > 0:
+                # Attempt 0 in the delayed heap marks a deferral (retries are attempt 1 and up).
+                heapq.heappush(self._delayed, (time.monotonic() + defer, next(self._seq), priority, item, 0))
+            else:
+                heapq.heappush(self._ready, (priority, next(self._seq), item, 0))
             self._cond.notify()
             return True
 
@@ -100,14 +111,16 @@ class WorkQueue:
             self._cond.notify_all()
 
     def wait_idle(self, timeout: float) -> bool:
-        """Wait until nothing is ready or running (retries may still be waiting); return whether that happened."""
+        """Wait until nothing is ready, deferred or running (retries may still be waiting); return whether that
+        happened."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._ready or self._running:
+            while self._ready or self._running or any(entry[4] == 0 for entry in self._delayed):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
-                self._cond.wait(remaining)
+                # Deferred items become ready in get(), which does not notify: wake up for them too.
+                self._cond.wait(min(remaining, 0.05) if self._delayed else remaining)
             return True
 
     def close(self) -> None:
@@ -221,8 +234,10 @@ class EmbeddedWorker:
         )
 
     def submit_alerts(self, signature_ids: Iterable[int]) -> int:
-        """Queue alert generation for signatures; return how many were new."""
-        return sum(self.queue.put(WorkItem(ALERTS, sig), Priority.PERF_ALERTS) for sig in signature_ids)
+        """Queue alert generation for signatures, ALERT_DEFER seconds on; return how many were new."""
+        return sum(
+            self.queue.put(WorkItem(ALERTS, sig), Priority.PERF_ALERTS, defer=ALERT_DEFER) for sig in signature_ids
+        )
 
     def sweep(self) -> int:
         """Queue the pending work recorded in the database; return how many items were new."""
