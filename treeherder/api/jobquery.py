@@ -80,13 +80,15 @@ def plan_in_written_order(conn) -> None:
         conn.exec_driver_sql("SET LOCAL join_collapse_limit = 1")
 
 
-def fetch_tuples(conn, stmt) -> list[tuple]:
-    """Rows of a joined job select as the driver's plain tuples.
+def fetch_tuples(conn, stmt, *, joined: bool = True) -> list[tuple]:
+    """Rows of a job select as the driver's plain tuples (`joined`: with the reference tables, planned in written
+    order).
 
     Only for statements whose columns need no result processing (integers, strings, :class:`iso_datetime`): the
     list endpoints skip SQLAlchemy's per-row Row objects this way, which is most of their cost on large pages.
     """
-    plan_in_written_order(conn)
+    if joined:
+        plan_in_written_order(conn)
     result = conn.execute(stmt)
     try:
         return result.cursor.fetchall()
@@ -429,7 +431,9 @@ def job_filter_clauses(params: Mapping[str, str]) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def id_ordered_page(conn, stmt: Select, clauses: Sequence[ColumnElement[bool]], offset: int, count: int) -> list[tuple]:
+def id_ordered_page(
+    conn, stmt: Select, clauses: Sequence[ColumnElement[bool]], offset: int, count: int, *, joined: bool = True
+) -> list[tuple]:
     """Rows ``offset .. offset+count`` of ``stmt`` (already filtered by ``clauses``) in ascending job id order.
 
     The offset is resolved first on the job table alone (an index range, no joins), then the page itself is read
@@ -442,7 +446,7 @@ def id_ordered_page(conn, stmt: Select, clauses: Sequence[ColumnElement[bool]], 
         if start is None:
             return []
         stmt = stmt.where(j.c.id >= start)
-    return fetch_tuples(conn, stmt.order_by(j.c.id).limit(count))
+    return fetch_tuples(conn, stmt.order_by(j.c.id).limit(count), joined=joined)
 
 
 def filtered_push_ids(params: Mapping[str, str]) -> list[int] | None:

@@ -128,7 +128,7 @@ def list_project_jobs(project: ProjectName, request: Request, db: Database = Dep
     reference_rows: jobquery.ReferenceRows = request.app.state.reference_rows
 
     def build(conn: Connection) -> bytes:
-        page = jobquery.id_ordered_page(conn, stmt, clauses, offset, count)
+        page = jobquery.id_ordered_page(conn, stmt, clauses, offset, count, joined=False)
         body = _list_body(reference_rows.project_rows(conn, page), return_type)
         body["meta"] = {"repository": project, "offset": offset, "count": count}
         return ORJSONResponse.dump(body)
@@ -227,7 +227,7 @@ def similar_jobs(
             .where(t.job.c.repository_id == repo.id, t.job.c.job_type_id == job_type_id, t.job.c.id != number, *clauses)
             .order_by(t.job.c.push_id.desc(), t.job.c.start_timestamp.desc(), t.job.c.id.desc())
         )
-        page = jobquery.fetch_tuples(conn, stmt.offset(offset).limit(count)) if count else []
+        page = jobquery.fetch_tuples(conn, stmt.offset(offset).limit(count), joined=False) if count else []
         body = _list_body(request.app.state.reference_rows.project_rows(conn, page), return_type)
     body["meta"] = {"offset": offset, "count": count, "repository": project}
     return ORJSONResponse(body)
