@@ -80,3 +80,32 @@ def test_sqlite_wal_is_checkpointed_by_a_thread_of_the_writing_process(tmp_path)
     finally:
         db.dispose()
     assert not any(thread.name == f"sqlite-checkpoint {path}" for thread in threading.enumerate())
+
+
+def test_postgres_replaces_pooled_connections_that_died_while_idle(database, monkeypatch):
+    """Pooled connections are pinged after PING_AFTER_IDLE_SECONDS of idleness (not on every checkout), so a server
+    that dropped them (a restart, an idle timeout) costs no failed request."""
+    if database.is_sqlite:
+        pytest.skip("PostgreSQL connection pool")
+    monkeypatch.setattr(engine, "PING_AFTER_IDLE_SECONDS", 0.0)
+    for _ in range(3):  # several pooled connections
+        with database.read() as conn:
+            conn.execute(text("SELECT 1"))
+    other_process = Database(database.url)
+    try:
+        with other_process.write() as conn:
+            killed = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                )
+            ).scalar()
+    finally:
+        other_process.dispose()
+    assert killed >= 1
+    time.sleep(0.1)
+    for _ in range(3):
+        with database.read() as conn:
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+        with database.read_statement() as conn:
+            assert conn.execute(text("SELECT 2")).scalar() == 2

@@ -65,7 +65,7 @@ def _limit_sqlite_statements(engine: Engine, limit_ms: int) -> None:
 # jobs dirties a couple of hundred pages (random keys: guids, task ids), and copying them back with two fsyncs took a
 # third of the writer's commit time. SQLite's own checkpoint on commit stays, at a larger WAL, as a backstop.
 CHECKPOINT_AFTER_COMMITS = 8
-CHECKPOINT_BACKSTOP_PAGES = 16000
+CHECKPOINT_BACKSTOP_PAGES = 16_000  # 64 MB of WAL with 4 KB pages
 
 
 class WalCheckpointer:
