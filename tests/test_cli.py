@@ -105,3 +105,17 @@ def test_cycle_data_shows_progress_and_a_summary(database, tmp_path):
     assert proc.stdout.startswith("expired 1 jobs, 0 performance data points")
     unknown = run(database, "cycle-data", "--repo", "nope", check=False)
     assert unknown.returncode == 1 and "No repository with name: nope" in unknown.stderr
+
+
+def test_the_server_app_leaves_start_up_objects_out_of_garbage_collection(database, tmp_path):
+    """`treeherder serve`'s app factory freezes what start-up built and collects young objects less often."""
+    probe = (
+        "import gc, sys; from treeherder.cli import server_app; server_app(); "
+        "print(gc.get_freeze_count(), gc.get_threshold()[0])"
+    )
+    env = {**os.environ, "DATABASE_URL": database.url, "TREEHERDER_DATA_DIR": str(tmp_path), "BROKER_URL": ""}
+    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    frozen, threshold = map(int, result.stdout.split()[-2:])
+    assert frozen > 10_000
+    assert threshold == 50_000

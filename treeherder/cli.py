@@ -125,8 +125,11 @@ def serve(host: str, port: int, workers: int, sample_data: bool) -> None:
 def server_app() -> Any:
     """The app `treeherder serve` runs: its embedded worker also sweeps the background work pending in the database."""
     from treeherder.api.app import create_app
+    from treeherder.process import settle_start_up_objects
 
-    return create_app(sweep_pending_work=True)
+    app = create_app(sweep_pending_work=True)
+    settle_start_up_objects()
+    return app
 
 
 class _Progress:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import signal
 import threading
@@ -10,6 +9,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import click
+
+from treeherder.process import settle_start_up_objects
 
 from .listener import Fetchers, PulseListener, RetryPolicy
 from .publish import publish_messages, read_messages
@@ -131,7 +132,7 @@ def pulse_listen(
         # What exists now (modules, settings, compiled schemas: over 100,000 objects) lives as long as the process.
         # Left to the garbage collector, every full pass, which storing batches triggers every few seconds, walks
         # them all again (tens of milliseconds each time).
-        gc.freeze()
+        settle_start_up_objects()
         threads = [threading.Thread(target=listener.run, args=(stop,), name="pulse-listener") for listener in listeners]
         for thread in threads:
             thread.start()
