@@ -8,15 +8,19 @@ reports the ratio. Targets are ratios.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from treeherder.process import settle_start_up_objects
 
 RESULTS_DIR = Path(__file__).parent / "results"
 
@@ -91,6 +95,19 @@ def best_rate(work: Callable[[], int], *, repeat: int = 3) -> float:
         elapsed = time.perf_counter() - start
         rates.append(items / elapsed if elapsed else float("inf"))
     return max(rates)
+
+
+@contextmanager
+def settled_like_a_server() -> Iterator[None]:
+    """Garbage collection as in `treeherder serve` and `pulse-listen` (treeherder.process), for work timed inside
+    the benchmark process: without it, collections triggered by the timed work walk the benchmark's own datasets."""
+    threshold = gc.get_threshold()
+    settle_start_up_objects()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
 
 
 def percentile(samples: list[float], pct: float) -> float:
