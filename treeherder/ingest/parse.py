@@ -138,12 +138,12 @@ _PLATFORMS: dict[tuple, Platform] = {}
 _MAX_PLATFORMS = 4096
 
 
-def _text(check: _Checker, obj: dict, key: str, path: str, limit: int) -> str:
-    """``check.text`` with its defaults, answering the common case (a non-empty string within the limit) at once."""
+def _text(check: _Checker, obj: dict, key: str, path: str, limit: int, default: str | None = UNKNOWN) -> str:
+    """``check.text``, answering the common case (a non-empty string within the limit) at once."""
     value = obj.get(key)
     if value.__class__ is str and value and len(value) <= limit:
         return value
-    return check.text(obj, key, path, limit=limit)
+    return check.text(obj, key, path, limit=limit, default=default)
 
 
 def _as_list(value: Any) -> list:
@@ -213,9 +213,7 @@ def parse_job(obj: Any, index: int, errors: list[FieldError]) -> JobDatum | None
         if not isinstance(ref, dict):
             check.fail(f"job.log_references[{i}]", "must be an object with name and url")
             continue
-        url = ref.get("url")
-        if not (url.__class__ is str and url and len(url) <= 255):
-            url = check.text(ref, "url", f"job.log_references[{i}].url", limit=255, default=None)
+        url = _text(check, ref, "url", f"job.log_references[{i}].url", 255, default=None)
         status = ref.get("parse_status") or "pending"
         logs.append(
             LogReference(
@@ -274,11 +272,7 @@ def parse_job(obj: Any, index: int, errors: list[FieldError]) -> JobDatum | None
         submit_timestamp=check.timestamp(job, "submit_timestamp", "job.submit_timestamp"),
         start_timestamp=check.timestamp(job, "start_timestamp", "job.start_timestamp"),
         end_timestamp=check.timestamp(job, "end_timestamp", "job.end_timestamp"),
-        build_system_type=(
-            bst
-            if (bst := job.get("build_system_type")).__class__ is str and bst and len(bst) <= 25
-            else check.text(job, "build_system_type", "job.build_system_type", limit=25, default="buildbot")
-        ),
+        build_system_type=_text(check, job, "build_system_type", "job.build_system_type", 25, default="buildbot"),
         reference_data_name=job.get("reference_data_name") or None,
         logs=logs,
         details=details,

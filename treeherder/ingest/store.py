@@ -147,7 +147,7 @@ class RefDataCache:
         can commit before the transaction ends and the ids the transaction uses stay valid."""
         generation = conn.execute(_GENERATION).scalar_one()
         if generation != self.generation:
-            self._ids.clear()
+            self.clear()
             self.generation = generation
 
     def table(self, name: str) -> dict[Any, int]:
@@ -386,13 +386,7 @@ def _store_jobs(
     for j in jobs:
         if j.options not in opt_hash:
             opt_hash[j.options] = option_collection_hash(j.options)
-    signature = {
-        j.guid: _signature_of_parts(
-            j.build_system_type, repo.name, *_platform_key(j.build_platform), *_platform_key(j.machine_platform),
-            j.group_name, j.group_symbol, j.name, j.symbol, opt_hash[j.options], j.reference_data_name,
-        )
-        for j in jobs
-    }  # fmt: skip
+    signature = {j.guid: job_signature(j, repo.name, opt_hash[j.options]) for j in jobs}
 
     first_job_of: dict[str, JobDatum] = {}
     for j in jobs:
