@@ -69,6 +69,12 @@ async def _answer_json(send: Send, status: int, body: object, headers: list[tupl
     await send({"type": "http.response.body", "body": payload})
 
 
+async def _throttled(send: Send, retry_after: int) -> None:
+    """429 with upstream's message and a Retry-After header."""
+    headers = [(b"retry-after", str(retry_after).encode())]
+    await _answer_json(send, 429, {"detail": throttled_detail(retry_after)}, headers)
+
+
 async def _read_body(receive: Receive, limit: int, timeout: float) -> bytes:
     """The whole body, refused when larger than ``limit`` or not all there within ``timeout`` seconds (a client
     trickling it in would otherwise hold its connection and our memory for as long as it likes)."""
@@ -243,9 +249,7 @@ class HawkMiddleware:
             return
         signing_send = self._signing_send(send, verified)
         if retry_after is not None:
-            await _answer_json(
-                signing_send, 429, {"detail": throttled_detail(retry_after)}, [(b"retry-after", str(retry_after).encode())]
-            )
+            await _throttled(signing_send, retry_after)
             return
         scope.setdefault("state", {})["hawk_client_id"] = verified.client_id
         await self.app(scope, receive, signing_send)
@@ -293,12 +297,7 @@ class HawkMiddleware:
                 # Refused in the handler's transaction, accepted just after: the throttle window turned meanwhile.
                 retry_after = 1
             if retry_after is not None:
-                await _answer_json(
-                    signing_send,
-                    429,
-                    {"detail": throttled_detail(retry_after)},
-                    [(b"retry-after", str(retry_after).encode())],
-                )
+                await _throttled(signing_send, retry_after)
                 return
         for message in held:
             await signing_send(message)
