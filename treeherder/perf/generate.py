@@ -175,19 +175,44 @@ def _store(conn: Connection, detection: _Detection, now: int) -> list[int]:
 
 
 def _create_summary(conn: Connection, signature, alert: AlertCandidate, stamp: datetime, sheriffed: bool) -> int:
+    return insert_alert_summary(
+        conn,
+        repository_id=signature.repository_id,
+        framework_id=signature.framework_id,
+        push_id=alert.push_id,
+        prev_push_id=alert.prev_push_id,
+        created=_utc(alert.push_timestamp),
+        last_updated=stamp,
+        manually_created=False,
+        sheriffed=sheriffed,
+    )
+
+
+def insert_alert_summary(
+    conn: Connection,
+    *,
+    repository_id: int,
+    framework_id: int,
+    push_id: int,
+    prev_push_id: int,
+    created: datetime,
+    last_updated: datetime,
+    manually_created: bool,
+    sheriffed: bool,
+) -> int:
+    """The id of the summary of these pushes: a new untriaged one, or the one that is there already."""
     s = t.performance_alert_summary
-    created = _utc(alert.push_timestamp)
     conn.execute(
         insert_ignore(conn, s, ["repository_id", "framework_id", "prev_push_id", "push_id", "sheriffed"]),
         {
-            "repository_id": signature.repository_id,
-            "framework_id": signature.framework_id,
-            "push_id": alert.push_id,
-            "prev_push_id": alert.prev_push_id,
-            "manually_created": False,
+            "repository_id": repository_id,
+            "framework_id": framework_id,
+            "push_id": push_id,
+            "prev_push_id": prev_push_id,
+            "manually_created": manually_created,
             "sheriffed": sheriffed,
             "created": created,
-            "last_updated": stamp,
+            "last_updated": last_updated,
             "triage_due_date": triage_due_date(created),
             "bug_due_date": bug_due_date(created),
             "status": int(SummaryStatus.UNTRIAGED),
@@ -195,10 +220,10 @@ def _create_summary(conn: Connection, signature, alert: AlertCandidate, stamp: d
     )
     return conn.execute(
         select(s.c.id).where(
-            s.c.repository_id == signature.repository_id,
-            s.c.framework_id == signature.framework_id,
-            s.c.prev_push_id == alert.prev_push_id,
-            s.c.push_id == alert.push_id,
+            s.c.repository_id == repository_id,
+            s.c.framework_id == framework_id,
+            s.c.prev_push_id == prev_push_id,
+            s.c.push_id == push_id,
             s.c.sheriffed == sheriffed,
         )
     ).scalar_one()

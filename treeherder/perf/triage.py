@@ -21,12 +21,11 @@ from treeherder.perf.alerts import (
     AlertState,
     AlertStatus,
     SummaryStatus,
-    bug_due_date,
     check_alert_status,
     summary_status,
-    triage_due_date,
 )
 from treeherder.perf.detect.ttest import FORE_WINDOW, MAX_BACK_WINDOW
+from treeherder.perf.generate import insert_alert_summary
 
 
 class TriageError(ValueError):
@@ -45,34 +44,19 @@ def create_alert_summary(db: Database, repository_id: int, framework_id: int, pu
     """A manually created summary (or the existing one for the same pushes); returns its id."""
     if push_id == prev_push_id:
         raise TriageError("IDs of push & previous push cannot be identical")
-    s = t.performance_alert_summary
     now = _now()
     with db.write() as conn:
-        conn.execute(
-            insert_ignore(conn, s, ["repository_id", "framework_id", "prev_push_id", "push_id", "sheriffed"]),
-            {
-                "repository_id": repository_id,
-                "framework_id": framework_id,
-                "push_id": push_id,
-                "prev_push_id": prev_push_id,
-                "manually_created": True,
-                "sheriffed": True,  # sheriffs create them for themselves
-                "created": now,
-                "last_updated": now,
-                "triage_due_date": triage_due_date(now),
-                "bug_due_date": bug_due_date(now),
-                "status": int(SummaryStatus.UNTRIAGED),
-            },
+        return insert_alert_summary(
+            conn,
+            repository_id=repository_id,
+            framework_id=framework_id,
+            push_id=push_id,
+            prev_push_id=prev_push_id,
+            created=now,
+            last_updated=now,
+            manually_created=True,
+            sheriffed=True,  # sheriffs create them for themselves
         )
-        return conn.execute(
-            select(s.c.id).where(
-                s.c.repository_id == repository_id,
-                s.c.framework_id == framework_id,
-                s.c.prev_push_id == prev_push_id,
-                s.c.push_id == push_id,
-                s.c.sheriffed.is_(True),
-            )
-        ).scalar_one()
 
 
 def create_manual_alert(db: Database, summary_id: int, signature_id: int) -> int:
