@@ -66,18 +66,24 @@ def process_tree(pid: int) -> list[int]:
     return out
 
 
+def peak_rss_megabytes(pid: int) -> float:
+    """Peak resident set size of a process so far (Linux /proc VmHWM), in MB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def peak_rss_tree_megabytes(pid: int) -> float:
-    """Sum of the peak resident set sizes (VmHWM) of a process and its children, in MB (an upper bound)."""
-    total = 0
+    """Sum of the peak resident set sizes of a process and its children, in MB (an upper bound)."""
+    total = 0.0
     for member in process_tree(pid):
         try:
-            with open(f"/proc/{member}/status") as status:
-                for line in status:
-                    if line.startswith("VmHWM:"):
-                        total += int(line.split()[1])
-        except OSError:
+            total += peak_rss_megabytes(member)
+        except OSError:  # the child has exited
             continue
-    return total / 1024
+    return total
 
 
 @contextmanager

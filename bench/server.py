@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from bench.processes import stop_process
+from bench.processes import peak_rss_megabytes, stop_process
 
 USER_AGENT = "treeherder-bench/1.0"
 
@@ -72,12 +72,3 @@ def running_server(database_url: str, *, app: str | None = None, env: dict[str, 
         yield Server(url, proc.pid)
     finally:
         stop_process(proc, timeout=15)
-
-
-def peak_rss_megabytes(pid: int) -> float:
-    """Peak resident set size of a process so far (Linux /proc VmHWM), in MB."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
