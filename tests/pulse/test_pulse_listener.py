@@ -272,23 +272,19 @@ def test_the_next_batch_is_received_while_one_is_stored(rabbitmq_url, job_messag
     assert queue_depth(rabbitmq_url, queue_name) == 0
 
 
-def test_a_batch_stored_while_the_connection_breaks_is_delivered_again(rabbitmq_url, job_messages, jobs_exchange):
-    broker = kombu.Connection(rabbitmq_url)
-    proxy = CuttableProxy(broker.hostname, broker.port)
-    proxied_url = f"amqp://{broker.userid}:{broker.password}@127.0.0.1:{proxy.port}/{broker.virtual_host}"
+def test_a_batch_stored_while_the_connection_breaks_is_delivered_again(
+    rabbitmq_url, broker_proxy, job_messages, jobs_exchange
+):
     store = BlockingStore()
-    listener = make_listener(proxied_url, job_sources(f"{jobs_exchange}.#"), store, reconnect_max_delay=0.5)
-    try:
-        with RunningListener(listener):
-            publish_messages(rabbitmq_url, jobs_exchange, "a.b", job_messages[:1])
-            assert store.storing.wait(15)
-            listener.ready.clear()
-            proxy.cut()  # before the store commits: the message must not have been acknowledged
-            store.release.set()
-            wait_until(listener.ready.is_set, timeout=30, what="reconnection")
-            wait_until(lambda: len(store.jobs) == 2, what="the job stored again after its re-delivery")
-    finally:
-        proxy.close()
+    listener = make_listener(broker_proxy.url, job_sources(f"{jobs_exchange}.#"), store, reconnect_max_delay=0.5)
+    with RunningListener(listener):
+        publish_messages(rabbitmq_url, jobs_exchange, "a.b", job_messages[:1])
+        assert store.storing.wait(15)
+        listener.ready.clear()
+        broker_proxy.cut()  # before the store commits: the message must not have been acknowledged
+        store.release.set()
+        wait_until(listener.ready.is_set, timeout=30, what="reconnection")
+        wait_until(lambda: len(store.jobs) == 2, what="the job stored again after its re-delivery")
     assert [job.datum["job"]["job_guid"] for job in store.jobs] == [job_messages[0]["taskId"]] * 2
 
 
@@ -422,23 +418,29 @@ class CuttableProxy:
         self.cut()
 
 
-def test_listener_reconnects_after_the_connection_breaks(rabbitmq_url, job_messages, jobs_exchange):
+@pytest.fixture
+def broker_proxy(rabbitmq_url):
+    """A CuttableProxy in front of the test broker; ``.url`` connects through it."""
     broker = kombu.Connection(rabbitmq_url)
     proxy = CuttableProxy(broker.hostname, broker.port)
-    proxied_url = f"amqp://{broker.userid}:{broker.password}@127.0.0.1:{proxy.port}/{broker.virtual_host}"
-    store = RecordingStore()
-    listener = make_listener(proxied_url, job_sources(f"{jobs_exchange}.#"), store, reconnect_max_delay=0.5)
+    proxy.url = f"amqp://{broker.userid}:{broker.password}@127.0.0.1:{proxy.port}/{broker.virtual_host}"
     try:
-        with RunningListener(listener):
-            publish_messages(rabbitmq_url, jobs_exchange, "a.b", job_messages[:1])
-            wait_until(lambda: len(store.jobs) == 1, what="first job")
-            listener.ready.clear()
-            proxy.cut()
-            wait_until(listener.ready.is_set, timeout=30, what="reconnection")
-            publish_messages(rabbitmq_url, jobs_exchange, "a.b", job_messages[1:2])
-            wait_until(lambda: len(store.jobs) == 2, what="second job after reconnecting")
+        yield proxy
     finally:
         proxy.close()
+
+
+def test_listener_reconnects_after_the_connection_breaks(rabbitmq_url, broker_proxy, job_messages, jobs_exchange):
+    store = RecordingStore()
+    listener = make_listener(broker_proxy.url, job_sources(f"{jobs_exchange}.#"), store, reconnect_max_delay=0.5)
+    with RunningListener(listener):
+        publish_messages(rabbitmq_url, jobs_exchange, "a.b", job_messages[:1])
+        wait_until(lambda: len(store.jobs) == 1, what="first job")
+        listener.ready.clear()
+        broker_proxy.cut()
+        wait_until(listener.ready.is_set, timeout=30, what="reconnection")
+        publish_messages(rabbitmq_url, jobs_exchange, "a.b", job_messages[1:2])
+        wait_until(lambda: len(store.jobs) == 2, what="second job after reconnecting")
 
 
 def test_existing_exchanges_are_used_not_redeclared(rabbitmq_url, job_messages, jobs_exchange):
